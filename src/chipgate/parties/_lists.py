@@ -1,0 +1,308 @@
+"""Restricted-party lists: load the snapshot, then screen names against it fast.
+
+Loading reads `restricted_parties.csv` and, beside it, `restricted_parties.meta.yaml`
+(provenance, snapshot date, what each list code is and where its legal effect is written).
+Screening results are cached per (name, lists, matcher), so deciding an order book that
+names the same consignee a thousand times normalises that name once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chipgate.errors import InputError, RuleDataError
+from chipgate.parties._matchers import MATCHERS, Matcher
+from chipgate.parties._model import ListEntry, ListInfo, NameMatch
+
+__all__ = ["DEFAULT_MATCHER", "RestrictedPartyList"]
+
+DEFAULT_MATCHER = "normalized-exact"
+
+REQUIRED_COLUMNS = ("record_id", "list_code", "list_name", "name", "aliases", "country_codes")
+META_KEYS = frozenset({"snapshot_date", "source", "licence", "changes", "sha256", "lists"})
+SOURCE_KEYS = frozenset(
+    {"repository", "path", "commit", "commit_date", "head_at_fetch", "ingested_at", "url"}
+)
+LIST_KEYS = frozenset({"name", "authority", "citation", "licence_requirement", "note"})
+
+ALIAS_SEPARATOR = " | "
+COUNTRY_SEPARATOR = ";"
+# Bounds memory when a long-running service screens many distinct names; a full cache
+# is simply emptied, which costs one normalisation per name on the next call.
+_CACHE_LIMIT = 100_000
+_DATE_IN_FILE_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+_CacheKey = tuple[str, Collection[str] | None, str]
+
+
+class RestrictedPartyList:
+    """The entries of one snapshot of the lists, and name screening against them."""
+
+    def __init__(
+        self,
+        entries: Iterable[ListEntry],
+        *,
+        snapshot_date: dt.date,
+        source: str,
+        lists: Mapping[str, ListInfo] | None = None,
+    ) -> None:
+        self.entries: tuple[ListEntry, ...] = tuple(entries)
+        self.snapshot_date = snapshot_date
+        self.source = source
+        infos = dict(lists or {})
+        for entry in self.entries:
+            infos.setdefault(entry.list_code, ListInfo(entry.list_code, entry.list_name))
+        self._lists: dict[str, ListInfo] = dict(sorted(infos.items()))
+        self._matchers: dict[str, Matcher] = {}
+        self._cache: dict[_CacheKey, tuple[NameMatch, ...]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"RestrictedPartyList({len(self.entries)} entries, lists {', '.join(self._lists)}, "
+            f"snapshot {self.snapshot_date.isoformat()})"
+        )
+
+    @classmethod
+    def from_csv(cls, path: Path) -> RestrictedPartyList:
+        """Load a list file; provenance comes from `<stem>.meta.yaml` beside it when present."""
+        path = Path(path)
+        data = path.read_bytes()
+        meta_path = path.with_name(f"{path.stem}.meta.yaml")
+        meta = _read_meta(meta_path) if meta_path.exists() else {}
+        if "sha256" in meta and hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            raise RuleDataError(
+                str(meta_path),
+                "sha256",
+                f"{path.name} no longer has the checksum recorded here; if the new file is "
+                "intended, update sha256 and the snapshot's provenance",
+            )
+        lists = _list_infos(meta_path, meta.get("lists", {}))
+        entries = _read_entries(path, data.decode("utf-8-sig"), lists)
+        return cls(
+            entries,
+            snapshot_date=_snapshot_date(path, meta_path, meta),
+            source=_source(path, meta.get("source")),
+            lists=lists,
+        )
+
+    @property
+    def list_codes(self) -> tuple[str, ...]:
+        return tuple(self._lists)
+
+    def list_info(self, code: str) -> ListInfo:
+        try:
+            return self._lists[code]
+        except KeyError:
+            raise InputError("list", _unknown(code, self._lists)) from None
+
+    def list_name(self, code: str) -> str:
+        return self.list_info(code).name
+
+    def matcher(self, name: str = DEFAULT_MATCHER) -> Matcher:
+        """The named matcher over these entries, built on first use."""
+        built = self._matchers.get(name)
+        if built is None:
+            factory = MATCHERS.get(name)
+            if factory is None:
+                raise InputError("matcher", _unknown(name, MATCHERS))
+            built = self._matchers[name] = factory(self.entries)
+        return built
+
+    def screen(
+        self,
+        name: str,
+        *,
+        lists: Collection[str] | None = None,
+        matcher: str = DEFAULT_MATCHER,
+    ) -> tuple[NameMatch, ...]:
+        """The entries `name` matches, ordered by list code then record id; empty when clear.
+
+        `lists` limits the search to those list codes (None: every list). Pass ("EL",)
+        for the Entity List licence requirement of 15 CFR 744.11.
+        """
+        key: _CacheKey = (
+            name,
+            lists if lists is None or isinstance(lists, tuple | frozenset) else tuple(lists),
+            matcher,
+        )
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        result = self._screen(name, lists, matcher)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def _screen(
+        self, name: str, lists: Collection[str] | None, matcher: str
+    ) -> tuple[NameMatch, ...]:
+        if not isinstance(name, str):
+            raise InputError("name", f"a party name must be text, not {type(name).__name__}")
+        found = self.matcher(matcher).match(name)
+        if lists is None:
+            return found
+        if isinstance(lists, str):
+            raise InputError(
+                "lists", f"give a collection of list codes such as ({lists!r},), not a string"
+            )
+        wanted = frozenset(lists)
+        for code in sorted(wanted - self._lists.keys()):
+            raise InputError("lists", _unknown(code, self._lists))
+        return tuple(match for match in found if match.entry.list_code in wanted)
+
+
+def _unknown(value: str, known: Iterable[str]) -> str:
+    return f"{value!r} is not known; choose from {', '.join(known)}"
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise RuleDataError(str(meta_path), "(top level)", "expected a mapping of keys to values")
+    for key in loaded:
+        if key not in META_KEYS:
+            raise RuleDataError(
+                str(meta_path), str(key), f"unknown key; allowed: {', '.join(sorted(META_KEYS))}"
+            )
+    source = loaded.get("source")
+    if isinstance(source, dict):
+        for key in source:
+            if key not in SOURCE_KEYS:
+                raise RuleDataError(
+                    str(meta_path),
+                    f"source.{key}",
+                    f"unknown key; allowed: {', '.join(sorted(SOURCE_KEYS))}",
+                )
+    return loaded
+
+
+def _list_infos(meta_path: Path, raw: Any) -> dict[str, ListInfo]:
+    if not isinstance(raw, dict):
+        raise RuleDataError(str(meta_path), "lists", "expected a mapping of list code to details")
+    infos: dict[str, ListInfo] = {}
+    for code, details in raw.items():
+        where = f"lists.{code}"
+        if not isinstance(details, dict) or not isinstance(details.get("name"), str):
+            raise RuleDataError(str(meta_path), where, "each list needs at least a name")
+        for key in details:
+            if key not in LIST_KEYS:
+                raise RuleDataError(
+                    str(meta_path),
+                    f"{where}.{key}",
+                    f"unknown key; allowed: {', '.join(sorted(LIST_KEYS))}",
+                )
+        infos[str(code)] = ListInfo(
+            code=str(code),
+            name=details["name"],
+            citation=str(details.get("citation", "")),
+            licence_requirement=str(details.get("licence_requirement", "")),
+        )
+    return infos
+
+
+def _read_entries(path: Path, text: str, lists: Mapping[str, ListInfo]) -> list[ListEntry]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or ())]
+    if missing:
+        raise RuleDataError(str(path), "header", f"missing column(s): {', '.join(missing)}")
+    # One record can span several rows (the source lists an entry once per address);
+    # its rows agree on the name and add aliases and countries.
+    merged: dict[str, ListEntry] = {}
+    for line, row in enumerate(reader, start=2):
+        entry = _row_entry(path, line, row, lists)
+        earlier = merged.get(entry.record_id)
+        if earlier is None:
+            merged[entry.record_id] = entry
+            continue
+        if (earlier.name, earlier.list_code) != (entry.name, entry.list_code):
+            raise RuleDataError(
+                str(path),
+                f"line {line}: record_id",
+                f"{entry.record_id} is used for two different entries; record ids must be unique",
+            )
+        merged[entry.record_id] = ListEntry(
+            record_id=earlier.record_id,
+            list_code=earlier.list_code,
+            list_name=earlier.list_name,
+            name=earlier.name,
+            aliases=_union(earlier.aliases, entry.aliases),
+            countries=_union(earlier.countries, entry.countries),
+        )
+    return list(merged.values())
+
+
+def _row_entry(path: Path, line: int, row: Mapping[str, str], lists: Mapping[str, ListInfo]) -> ListEntry:
+    for column in ("record_id", "list_code", "name"):
+        if not (row.get(column) or "").strip():
+            raise RuleDataError(str(path), f"line {line}: {column}", "must not be empty")
+    code = row["list_code"].strip()
+    info = lists.get(code)
+    if lists and info is None:
+        raise RuleDataError(
+            str(path), f"line {line}: list_code", f"{code!r} is not described in the meta file"
+        )
+    if info is not None and info.name != row["list_name"]:
+        raise RuleDataError(
+            str(path),
+            f"line {line}: list_name",
+            f"{row['list_name']!r} differs from the meta file's name for {code}: {info.name!r}",
+        )
+    return ListEntry(
+        record_id=row["record_id"].strip(),
+        list_code=code,
+        list_name=row["list_name"],
+        name=row["name"].strip(),
+        aliases=_split(row.get("aliases") or "", ALIAS_SEPARATOR),
+        countries=_split(row.get("country_codes") or "", COUNTRY_SEPARATOR),
+    )
+
+
+def _split(text: str, separator: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(separator) if part.strip())
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+def _snapshot_date(path: Path, meta_path: Path, meta: Mapping[str, Any]) -> dt.date:
+    value = meta.get("snapshot_date")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if value is not None:
+        raise RuleDataError(str(meta_path), "snapshot_date", "must be a date such as 2026-08-18")
+    found = _DATE_IN_FILE_NAME.search(path.name)
+    if found:
+        try:
+            return dt.date.fromisoformat(found.group(1))
+        except ValueError:
+            pass
+    raise RuleDataError(
+        str(meta_path),
+        "snapshot_date",
+        "no snapshot date: write it in this file, or put the date in the list file's name",
+    )
+
+
+def _source(path: Path, raw: Any) -> str:
+    if raw is None:
+        return str(path)
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict):
+        if "url" in raw:
+            return str(raw["url"])
+        if {"repository", "path", "commit"} <= raw.keys():
+            return f"https://github.com/{raw['repository']}/blob/{raw['commit']}/{raw['path']}"
+    return str(path)

@@ -1,0 +1,71 @@
+"""Name matchers, chosen by name from a registry so that results say how they were found.
+
+A matcher is built once from the list entries and then answers many queries. Each
+registered name is a stable promise about behaviour: a change in what a matcher
+matches gets a new name (or a new `version`), never a silent change under the old one.
+
+Registered now:
+
+``normalized-exact``
+    The query and every matchable name of every entry (see `matchable_names`) are
+    normalised with `normalize_name`; a match is equality of the normalised forms.
+    Score 1.0. One dict lookup per query, whatever the size of the lists.
+
+A fuzzy matcher (for example token-based similarity with rapidfuzz over the same
+normalised names) registers under its own name and returns scores below 1.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from chipgate.parties._model import ListEntry, NameMatch
+from chipgate.parties._names import matchable_names
+from chipgate.parties._normalize import normalize_name
+
+__all__ = ["MATCHERS", "Matcher", "NormalizedExactMatcher"]
+
+
+class Matcher(Protocol):
+    """Finds the list entries a name matches; results ordered by list code, then record id."""
+
+    name: str
+
+    def match(self, query: str) -> tuple[NameMatch, ...]: ...
+
+
+def _entry_order(entry: ListEntry) -> tuple[str, str]:
+    return entry.list_code, entry.record_id
+
+
+class NormalizedExactMatcher:
+    """Equality of normalised names: no false hits from similar spellings, no near misses found."""
+
+    name: str = "normalized-exact"
+    version: str = "1"
+
+    def __init__(self, entries: Sequence[ListEntry]) -> None:
+        # normalised name -> (entry, the entry's name as written) for each entry that has it;
+        # one pair per entry, the entry's first name with that normal form.
+        index: dict[str, dict[tuple[str, str], tuple[ListEntry, str]]] = {}
+        for entry in entries:
+            for raw in matchable_names(entry):
+                hits = index.setdefault(normalize_name(raw), {})
+                hits.setdefault(_entry_order(entry), (entry, raw))
+        self._index: dict[str, tuple[tuple[ListEntry, str], ...]] = {
+            normalized: tuple(hits[key] for key in sorted(hits))
+            for normalized, hits in index.items()
+        }
+
+    def match(self, query: str) -> tuple[NameMatch, ...]:
+        hits = self._index.get(normalize_name(query), ())
+        return tuple(
+            NameMatch(entry=entry, query=query, matched_name=raw, matcher=self.name, score=1.0)
+            for entry, raw in hits
+        )
+
+
+MATCHERS: dict[str, Callable[[Sequence[ListEntry]], Matcher]] = {
+    NormalizedExactMatcher.name: NormalizedExactMatcher,
+}
