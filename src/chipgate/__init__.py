@@ -1,0 +1,69 @@
+"""chipgate: export-control gates and quotas for advanced AI chips, as code.
+
+import chipgate
+chipgate.classify("nvidia-h200-sxm", on=date(2026, 3, 2))      # -> Classification
+chipgate.decide(shipment, on=date(2026, 3, 2))                  # -> Decision
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from chipgate.catalogue import Catalogue
+from chipgate.classify import classify as _classify
+from chipgate.decide import decide as _decide
+from chipgate.errors import ChipgateError, InputError, LedgerError, RuleDataError, UnknownChipError
+from chipgate.inputs import parse_shipment, parse_spec
+from chipgate.model import (
+    Chip,
+    ChipSpec,
+    Classification,
+    Decision,
+    Party,
+    Reason,
+    Shipment,
+)
+from chipgate.rulebook import Rulebook, RuleSet, default_rulebook
+
+__all__ = [
+    "Catalogue",
+    "Chip",
+    "ChipSpec",
+    "ChipgateError",
+    "Classification",
+    "Decision",
+    "InputError",
+    "LedgerError",
+    "Party",
+    "Reason",
+    "RuleDataError",
+    "RuleSet",
+    "Rulebook",
+    "Shipment",
+    "UnknownChipError",
+    "classify",
+    "decide",
+    "default_rulebook",
+    "parse_shipment",
+    "parse_spec",
+]
+
+
+def classify(
+    chip: Chip | ChipSpec | str | Mapping[str, Any], on: dt.date, *, rulebook: Rulebook | None = None
+) -> Classification:
+    """Classify a catalogue chip (id, common name or entry) or a spec (ChipSpec or its JSON mapping)."""
+    if isinstance(chip, Mapping):
+        chip = parse_spec(chip)
+    return _classify(chip, on, rulebook=rulebook)
+
+
+def decide(
+    shipment: Shipment | Mapping[str, Any], on: dt.date | None = None, *, rulebook: Rulebook | None = None
+) -> Decision:
+    """Decide a shipment (a Shipment or its JSON mapping) under the rules in force on `on`."""
+    if isinstance(shipment, Mapping):
+        shipment = parse_shipment(shipment)
+    return _decide(shipment, on, rulebook=rulebook)

@@ -40,9 +40,7 @@ class Catalogue:
                 self._by_alias[_key(alias)] = chip.id
             for name in (chip.model, f"{chip.vendor} {chip.model}", chip.display_name):
                 self._by_name.setdefault(_key(name), set()).add(chip.id)
-        self._choices = {
-            chip.id: " ".join((chip.id, chip.display_name, *chip.aliases)) for chip in chips
-        }
+        self._choices = {chip.id: " ".join((chip.id, chip.display_name, *chip.aliases)) for chip in chips}
 
     @classmethod
     def from_csv(cls, path: Path) -> Catalogue:

@@ -85,29 +85,28 @@ def _classify_catalogue_chip(book: Rulebook, chip_id: str, epoch: dt.date) -> Cl
     return _classify_spec(chip.spec, book.at(epoch), epoch, chip_id=chip_id)
 
 
-def _classify_spec(
-    spec: ChipSpec, rules: RuleSet, on: dt.date, chip_id: str | None
-) -> Classification:
+def _classify_spec(spec: ChipSpec, rules: RuleSet, on: dt.date, chip_id: str | None) -> Classification:
     tpp, precisions = total_processing_performance(spec)
     density = performance_density(tpp, spec)
     facts: dict[str, Decimal | None] = {
         "tpp": tpp,
         "performance_density": density,
-        "interconnect_gbs": (
-            Decimal(str(spec.interconnect_gbs)) if spec.interconnect_gbs is not None else None
-        ),
+        "interconnect_gbs": (Decimal(str(spec.interconnect_gbs)) if spec.interconnect_gbs is not None else None),
     }
-    base = {
-        "as_of": on,
-        "tpp": float(tpp),
-        "tpp_precision": "/".join(precisions) or None,
-        "performance_density": float(density) if density is not None else None,
-        "dram_bandwidth_gbs": spec.dram_bandwidth_gbs,
-        "interconnect_gbs": spec.interconnect_gbs,
-        "datacenter": spec.datacenter,
-        "chip_id": chip_id,
-        "name": spec.name,
-    }
+    base = Classification(
+        as_of=on,
+        tpp=float(tpp),
+        tpp_precision="/".join(precisions) or None,
+        performance_density=float(density) if density is not None else None,
+        dram_bandwidth_gbs=spec.dram_bandwidth_gbs,
+        interconnect_gbs=spec.interconnect_gbs,
+        datacenter=spec.datacenter,
+        eccn=None,
+        prong=None,
+        reasons=(),
+        chip_id=chip_id,
+        name=spec.name,
+    )
     prongs = rules.get(PRONGS)
     reasons: list[Reason] = []
     if prongs is None:
@@ -120,7 +119,7 @@ def _classify_spec(
                 text=f"No ECCN 3A090 on this date: it was created with effect from {first.effective_from}.",
             )
         )
-        return Classification(eccn=None, prong=None, reasons=tuple(reasons), **base)
+        return dataclasses.replace(base, reasons=tuple(reasons))
 
     reasons.append(_tpp_reason(spec, tpp, precisions, prongs.citation, prongs.effective_from))
     reasons.append(_density_reason(spec, tpp, density, prongs.citation, prongs.effective_from))
@@ -139,7 +138,7 @@ def _classify_spec(
                 facts={"datacenter": False, "tpp": float(tpp)},
             )
         )
-        return Classification(eccn=None, prong=None, reasons=tuple(reasons), **base)
+        return dataclasses.replace(base, reasons=tuple(reasons))
 
     undetermined: list[str] = []
     for prong in prongs.value:
@@ -147,7 +146,7 @@ def _classify_spec(
         if met:
             reasons.append(
                 Reason(
-                    rule=f"us.eccn_3a090.{prong['id']}",
+                    rule=str(prong["id"]),
                     citation=prongs.citation,
                     effective_from=prongs.effective_from,
                     text=f"{prong['id']}: " + " and ".join(comparisons) + ".",
@@ -156,12 +155,8 @@ def _classify_spec(
             )
             if undetermined:
                 reasons.append(_undetermined_reason(undetermined, prongs.citation, prongs.effective_from))
-            return Classification(
-                eccn=prong["eccn"],
-                prong=prong["id"],
-                reasons=tuple(reasons),
-                undetermined=tuple(undetermined),
-                **base,
+            return dataclasses.replace(
+                base, eccn=prong["eccn"], prong=prong["id"], reasons=tuple(reasons), undetermined=tuple(undetermined)
             )
         for fact in missing:
             if fact not in undetermined:
@@ -171,8 +166,7 @@ def _classify_spec(
         reasons.append(_undetermined_reason(undetermined, prongs.citation, prongs.effective_from))
     else:
         tests = "; ".join(
-            f"{p['id']} needs " + " and ".join(_criterion_text(k, v) for k, v in _criteria(p))
-            for p in prongs.value
+            f"{p['id']} needs " + " and ".join(_criterion_text(k, v) for k, v in _criteria(p)) for p in prongs.value
         )
         reasons.append(
             Reason(
@@ -183,9 +177,7 @@ def _classify_spec(
                 facts={k: float(v) for k, v in facts.items() if v is not None},
             )
         )
-    return Classification(
-        eccn=None, prong=None, reasons=tuple(reasons), undetermined=tuple(undetermined), **base
-    )
+    return dataclasses.replace(base, reasons=tuple(reasons), undetermined=tuple(undetermined))
 
 
 def _criteria(prong: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -195,9 +187,7 @@ def _criteria(prong: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in prong.items() if k in _CRITERIA]
 
 
-def _evaluate(
-    prong: Mapping[str, Any], facts: Mapping[str, Decimal | None]
-) -> tuple[bool, list[str], list[str]]:
+def _evaluate(prong: Mapping[str, Any], facts: Mapping[str, Decimal | None]) -> tuple[bool, list[str], list[str]]:
     """Whether every criterion holds; the facts that are unknown; the comparisons made."""
     missing: list[str] = []
     comparisons: list[str] = []
@@ -221,9 +211,7 @@ def _criterion_text(key: str, threshold: Any) -> str:
     return f"{_FACT_LABEL[fact]} {op} {_fmt(threshold)}"
 
 
-def _tpp_reason(
-    spec: ChipSpec, tpp: Decimal, precisions: tuple[str, ...], citation: str, since: dt.date
-) -> Reason:
+def _tpp_reason(spec: ChipSpec, tpp: Decimal, precisions: tuple[str, ...], citation: str, since: dt.date) -> Reason:
     if not precisions:
         text = "TPP 0: no dense throughput figure was given."
     else:
@@ -241,9 +229,7 @@ def _tpp_reason(
     )
 
 
-def _density_reason(
-    spec: ChipSpec, tpp: Decimal, density: Decimal | None, citation: str, since: dt.date
-) -> Reason:
+def _density_reason(spec: ChipSpec, tpp: Decimal, density: Decimal | None, citation: str, since: dt.date) -> Reason:
     if density is None:
         text = (
             "Performance density unknown: no applicable die area was given, so only the "

@@ -1,10 +1,10 @@
 """The errors chipgate raises, each naming what went wrong and how to fix it.
 
-    ChipgateError
-     +-- InputError            bad user input: names the field and what is allowed (CLI exit 2, HTTP 4xx)
-     |    +-- UnknownChipError  a chip id or name that is not in the catalogue, with the closest ids
-     +-- RuleDataError          a rule file that does not load: names the file and the key
-     +-- LedgerError            a ledger operation that was refused (see chipgate.ledger.errors)
+ChipgateError
+ +-- InputError            bad user input: names the field and what is allowed (CLI exit 2, HTTP 4xx)
+ |    +-- UnknownChipError  a chip id or name that is not in the catalogue, with the closest ids
+ +-- RuleDataError          a rule file that does not load: names the file and the key
+ +-- LedgerError            a ledger operation that was refused (see chipgate.ledger.errors)
 """
 
 from __future__ import annotations

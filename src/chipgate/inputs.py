@@ -16,8 +16,17 @@ from chipgate.rulebook import package_path
 
 SPEC_KEYS = ("name", "dense_tops", "die_area_mm2", "dram_bandwidth_gbs", "interconnect_gbs", "datacenter")
 SHIPMENT_KEYS = (
-    "date", "kind", "from_country", "to_country", "item", "quantity", "unit_value_usd",
-    "consignee", "end_user", "end_use", "exporter",
+    "date",
+    "kind",
+    "from_country",
+    "to_country",
+    "item",
+    "quantity",
+    "unit_value_usd",
+    "consignee",
+    "end_user",
+    "end_use",
+    "exporter",
 )
 PARTY_KEYS = ("name", "country", "headquarters_country", "parent_headquarters_country", "identifiers")
 
@@ -80,9 +89,7 @@ def parse_spec(raw: Any, prefix: str = "") -> ChipSpec:
     dense: dict[str, float] = {}
     for precision, value in tops.items():
         if precision not in BIT_LENGTH:
-            raise InputError(
-                f"{field}.{precision}", f"unknown precision; allowed: {', '.join(BIT_LENGTH)}"
-            )
+            raise InputError(f"{field}.{precision}", f"unknown precision; allowed: {', '.join(BIT_LENGTH)}")
         number = _non_negative(value, f"{field}.{precision}", required=True)
         assert number is not None
         dense[precision] = number

@@ -33,9 +33,7 @@ class RuleSet:
     def __init__(self, rulebook: Rulebook, epoch_start: dt.date) -> None:
         self._rulebook = rulebook
         self.epoch_start = epoch_start
-        self._values: dict[str, DatedValue | None] = {
-            pid: p.at(epoch_start) for pid, p in rulebook.parameters.items()
-        }
+        self._values: dict[str, DatedValue | None] = {pid: p.at(epoch_start) for pid, p in rulebook.parameters.items()}
 
     @property
     def rulebook(self) -> Rulebook:
@@ -80,9 +78,7 @@ class Rulebook:
             for path in sorted(rules_dir.rglob("*.yaml"))
         )
         if data_dir is not None:
-            digest += b"".join(
-                path.name.encode() + path.read_bytes() for path in sorted(data_dir.glob("*.csv"))
-            )
+            digest += b"".join(path.name.encode() + path.read_bytes() for path in sorted(data_dir.glob("*.csv")))
         return cls(params, data_dir=data_dir, source_bytes=digest)
 
     @cached_property

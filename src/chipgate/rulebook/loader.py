@@ -106,7 +106,8 @@ def _check_keys(obj: Any, allowed: frozenset[str], file: str, key: str) -> Mappi
     unknown = sorted(str(k) for k in obj if k not in allowed)
     if unknown:
         raise RuleDataError(
-            file, f"{key}.{unknown[0]}" if key else unknown[0],
+            file,
+            f"{key}.{unknown[0]}" if key else unknown[0],
             f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}",
         )
     return obj
@@ -129,29 +130,25 @@ def parse_parameter(pid: str, raw: Any, file: str) -> Parameter:
         if not isinstance(citation, str) or not citation.strip():
             raise RuleDataError(file, f"{vkey}.citation", "every value needs a citation")
         start = _parse_date(entry["from"], file, f"{vkey}.from")
-        until = (
-            _parse_date(entry["until"], file, f"{vkey}.until")
-            if entry.get("until") is not None
-            else None
-        )
+        until = _parse_date(entry["until"], file, f"{vkey}.until") if entry.get("until") is not None else None
         if until is not None and until <= start:
             raise RuleDataError(file, f"{vkey}.until", f"{until} is not after 'from' {start}")
         status = entry.get("status", "enacted")
         if status not in STATUSES:
-            raise RuleDataError(
-                file, f"{vkey}.status", f"{status!r}; allowed: {', '.join(sorted(STATUSES))}"
-            )
+            raise RuleDataError(file, f"{vkey}.status", f"{status!r}; allowed: {', '.join(sorted(STATUSES))}")
         if values:
             previous = values[-1]
             if start <= previous.effective_from:
                 raise RuleDataError(
-                    file, f"{vkey}.from",
+                    file,
+                    f"{vkey}.from",
                     f"{start} is not after the previous value's date {previous.effective_from};"
                     " values must be in increasing date order",
                 )
             if previous.until is not None and previous.until > start:
                 raise RuleDataError(
-                    file, f"{pid}.values[{i - 1}].until",
+                    file,
+                    f"{pid}.values[{i - 1}].until",
                     f"{previous.until} overlaps the next value, which starts {start}",
                 )
         values.append(

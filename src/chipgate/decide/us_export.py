@@ -1,0 +1,312 @@
+"""The US export part of a decision: is a licence needed, and under which review policy.
+
+Licence triggers (each a cited rule): a 3A090 item to a destination in scope (15 CFR
+742.6(a)(6)); a 3A090 item to a party headquartered in D:5 or Macau wherever located
+(744.23(a)(3), later 742.6(a)(6)(iii)(A)); a chip caught by the April 2025 H20 letter;
+a party on the Entity List (744.11). The review policy is the most restrictive that any
+trigger carries; the January 2026 lane (91 FR 1684) turns presumption of denial into
+case-by-case for China and Macau when all its criteria hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from chipgate.decide.context import Facts
+from chipgate.geography import describe_where, in_where
+from chipgate.model import Reason, ReviewPolicy, UsExport
+from chipgate.rulebook import DatedValue
+
+DESTINATIONS = "us.license_requirement.destinations"
+HEADQUARTERS = "us.license_requirement.headquarters"
+DESTINATION_POLICY = "us.license_policy.destination_policy"
+HEADQUARTERS_POLICY = "us.license_policy.headquarters_policy"
+MILITARY_POLICY = "us.license_policy.military_end_use_policy"
+H200_LANE = "us.license_policy.h200_lane"
+H20_SCOPE = "us.h20_letter.scope"
+H20_POLICY = "us.h20_letter.review_policy"
+ENTITY_LIST = "us.entity_list.license_requirement"
+
+# Most restrictive first: a shipment's policy is the strictest any of its triggers carries.
+_STRICTNESS: Mapping[str, int] = {
+    "presumption_of_denial": 0,
+    "case_by_case": 1,
+    "presumption_of_approval": 2,
+}
+US_EXPORT_KINDS = ("export", "reexport", "in_country_transfer")
+
+
+@dataclass(slots=True)
+class _Trigger:
+    rule: str
+    policy: str | None
+
+
+def _reason(rule: str, dated: DatedValue, text: str, **facts: Any) -> Reason:
+    return Reason(rule=rule, citation=dated.citation, effective_from=dated.effective_from, text=text, facts=facts)
+
+
+def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
+    s = facts.shipment
+    rules = facts.rules
+    reasons: list[Reason] = []
+    if s.kind not in US_EXPORT_KINDS:
+        return UsExport(license_required=False, review_policy=None), reasons
+
+    triggers: list[_Trigger] = []
+    conditions: list[str] = []
+    eccn = facts.classification.eccn
+
+    if eccn is not None:
+        _three_a090_triggers(facts, triggers, conditions, reasons)
+    else:
+        _h20_letter_trigger(facts, triggers, reasons)
+    _entity_list_trigger(facts, triggers, reasons)
+
+    if not triggers:
+        what = f"{eccn} item" if eccn else "item not classified 3A090 and not caught by another rule"
+        reasons.append(
+            Reason(
+                rule="us.license_requirement",
+                citation=_citation_or(rules.get(DESTINATIONS), "15 CFR 742.6(a)(6)"),
+                effective_from=_date_or_none(rules.get(DESTINATIONS)),
+                text=f"No US licence needed: {what} to {s.to_country} with these parties.",
+            )
+        )
+        return UsExport(license_required=False, review_policy=None), reasons
+
+    military = rules.get(MILITARY_POLICY)
+    if s.end_use == "military" and military is not None:
+        triggers.append(_Trigger(MILITARY_POLICY, military.value))
+        reasons.append(
+            _reason(
+                MILITARY_POLICY,
+                military,
+                f"Military end use: applications are reviewed under {_words(military.value)}.",
+                end_use=s.end_use,
+            )
+        )
+    policies = [t.policy for t in triggers if t.policy is not None]
+    policy = min(policies, key=lambda p: _STRICTNESS[p]) if policies else None
+    if policy != "case_by_case":
+        conditions = []
+    return (
+        UsExport(
+            license_required=True,
+            review_policy=cast(ReviewPolicy | None, policy),
+            conditions=tuple(conditions),
+            rules=tuple(dict.fromkeys(t.rule for t in triggers)),
+        ),
+        reasons,
+    )
+
+
+def _three_a090_triggers(facts: Facts, triggers: list[_Trigger], conditions: list[str], reasons: list[Reason]) -> None:
+    s = facts.shipment
+    rules = facts.rules
+    eccn = facts.classification.eccn
+    destinations = rules.get(DESTINATIONS)
+    destination_hit = destinations is not None and in_where(s.to_country, destinations.value, rules)
+    if destinations is not None and destination_hit:
+        policy, policy_reason = _destination_policy(facts)
+        triggers.append(_Trigger(DESTINATIONS, policy))
+        reasons.append(
+            _reason(
+                DESTINATIONS,
+                destinations,
+                f"US licence required: {eccn} item to {s.to_country}, a destination in "
+                f"{describe_where(destinations.value)}.",
+                destination=s.to_country,
+            )
+        )
+        if policy_reason is not None:
+            reasons.append(policy_reason)
+        lane_policy = _h200_lane(facts, conditions, reasons)
+        if lane_policy is not None:
+            triggers[-1].policy = lane_policy
+
+    headquarters = rules.get(HEADQUARTERS)
+    if headquarters is None:
+        return
+    hq_policy = rules.get(HEADQUARTERS_POLICY)
+    for role, party in facts.parties:
+        for hq in party.effective_headquarters:
+            if not in_where(hq, headquarters.value, rules):
+                continue
+            located_in_scope = in_where(party.country, headquarters.value, rules)
+            if destination_hit and located_in_scope:
+                continue  # the destination rule already reaches this party
+            whose = "its ultimate parent is" if hq != (party.headquarters_country or party.country) else "it is"
+            triggers.append(_Trigger(HEADQUARTERS, hq_policy.value if hq_policy else None))
+            reasons.append(
+                _reason(
+                    HEADQUARTERS,
+                    headquarters,
+                    f"US licence required: the {role.replace('_', ' ')} {party.name!r} is in "
+                    f"{party.country} but {whose} headquartered in {hq} "
+                    f"({describe_where(headquarters.value)}), which the rule reaches wherever located"
+                    + (f"; reviewed under {_words(hq_policy.value)}." if hq_policy else "."),
+                    role=role,
+                    located=party.country,
+                    headquarters=hq,
+                )
+            )
+            break
+
+
+def _destination_policy(facts: Facts) -> tuple[str | None, Reason | None]:
+    rules = facts.rules
+    table = rules.get(DESTINATION_POLICY)
+    if table is None:
+        return None, None
+    for entry in table.value:
+        if in_where(facts.shipment.to_country, entry["where"], rules):
+            return entry["policy"], _reason(
+                DESTINATION_POLICY,
+                table,
+                f"Review policy for {facts.shipment.to_country}: {_words(entry['policy'])} "
+                f"({describe_where(entry['where'])}).",
+                policy=entry["policy"],
+            )
+    return None, None
+
+
+def _h200_lane(facts: Facts, conditions: list[str], reasons: list[Reason]) -> str | None:
+    """Case-by-case when every criterion of the January 2026 lane holds, else None."""
+    rules = facts.rules
+    lane = rules.get(H200_LANE)
+    s = facts.shipment
+    if lane is None or not in_where(s.to_country, lane.value["destinations"], rules):
+        return None
+    spec = lane.value
+    cls = facts.classification
+    failures: list[str] = []
+    if not cls.tpp < spec["tpp_below"]:
+        failures.append(f"TPP {cls.tpp:,.1f} is not below {spec['tpp_below']:,}")
+    dram = cls.dram_bandwidth_gbs
+    if dram is None:
+        failures.append("total DRAM bandwidth is unknown, so the ceiling cannot be shown to be met")
+    elif not dram < spec["dram_bandwidth_below_gbs"]:
+        failures.append(f"total DRAM bandwidth {dram:,.0f} GB/s is not below {spec['dram_bandwidth_below_gbs']:,} GB/s")
+    if s.kind not in spec["kinds"] or s.from_country not in spec["from_countries"]:
+        failures.append(
+            f"a {s.kind.replace('_', '-')} from {s.from_country} is not an export from "
+            f"{', '.join(spec['from_countries'])}; reexports, exports from abroad and in-country "
+            "transfers stay under presumption of denial"
+        )
+    if s.end_use in spec["excluded_end_uses"]:
+        failures.append(f"the end use {s.end_use!r} is excluded")
+    headquarters = rules.get(HEADQUARTERS)
+    if headquarters is not None:
+        for role, party in facts.parties:
+            hq_in_scope = any(in_where(hq, headquarters.value, rules) for hq in party.effective_headquarters)
+            if hq_in_scope and not in_where(party.country, headquarters.value, rules):
+                failures.append(
+                    f"the {role.replace('_', ' ')} is headquartered in D:5 or Macau but located in {party.country}"
+                )
+    if failures:
+        reasons.append(
+            _reason(
+                H200_LANE,
+                lane,
+                "The case-by-case lane for H200-class chips does not apply: " + "; ".join(failures) + ".",
+                failures=failures,
+            )
+        )
+        return None
+    conditions.extend(spec["conditions"])
+    reasons.append(
+        _reason(
+            H200_LANE,
+            lane,
+            f"Case-by-case review instead of presumption of denial: TPP {cls.tpp:,.0f} < "
+            f"{spec['tpp_below']:,}, total DRAM bandwidth {dram:,.0f} GB/s < "
+            f"{spec['dram_bandwidth_below_gbs']:,} GB/s, export from {s.from_country}. Conditions of "
+            "the licence: " + "; ".join(spec["conditions"]) + ".",
+            tpp=cls.tpp,
+            dram_bandwidth_gbs=dram,
+        )
+    )
+    return str(spec["policy"])
+
+
+def _h20_letter_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
+    rules = facts.rules
+    scope = rules.get(H20_SCOPE)
+    if scope is None:
+        return
+    spec = scope.value
+    cls = facts.classification
+    caught_by: str | None = None
+    if facts.chip_id in spec["chips"]:
+        caught_by = f"the letter names {facts.chip_id}"
+    elif cls.dram_bandwidth_gbs is not None and cls.dram_bandwidth_gbs >= spec["dram_bandwidth_min_gbs"]:
+        caught_by = (
+            f"its memory bandwidth {cls.dram_bandwidth_gbs:,.0f} GB/s reaches the H20's "
+            f"{spec['dram_bandwidth_min_gbs']:,} GB/s"
+        )
+    elif cls.interconnect_gbs is not None and cls.interconnect_gbs >= spec["interconnect_min_gbs"]:
+        caught_by = (
+            f"its interconnect bandwidth {cls.interconnect_gbs:,.0f} GB/s reaches the H20's "
+            f"{spec['interconnect_min_gbs']:,} GB/s"
+        )
+    if caught_by is None:
+        return
+    s = facts.shipment
+    reached = in_where(s.to_country, spec["destinations"], rules)
+    who = f"destination {s.to_country}"
+    if not reached:
+        for role, party in facts.parties:
+            if any(in_where(hq, spec["headquarters"], rules) for hq in party.effective_headquarters):
+                reached, who = True, f"the {role.replace('_', ' ')} headquartered in {party.headquarters_country}"
+                break
+    if not reached:
+        return
+    policy = rules.get(H20_POLICY)
+    triggers.append(_Trigger(H20_SCOPE, policy.value if policy else None))
+    reasons.append(
+        _reason(
+            H20_SCOPE,
+            scope,
+            f"US licence required although the item is not 3A090: {caught_by}, and the "
+            f"April 2025 letter reaches {who}"
+            + (f"; reviewed {_words(policy.value)} (as reported)." if policy else "."),
+        )
+    )
+
+
+def _entity_list_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
+    rule = facts.rules.get(ENTITY_LIST)
+    if rule is None:
+        return
+    lists = rule.value["lists"]
+    for hit in facts.party_hits:
+        if hit.list_code not in lists:
+            continue
+        triggers.append(_Trigger(ENTITY_LIST, rule.value["review_policy"]))
+        reasons.append(
+            _reason(
+                ENTITY_LIST,
+                rule,
+                f"US licence required whatever the destination: the {hit.role.replace('_', ' ')} "
+                f"{hit.query!r} matches the {hit.list_name} entry {hit.entry_name!r} "
+                f"(as {hit.matched_name!r}); reviewed under {_words(rule.value['review_policy'])}.",
+                record_id=hit.record_id,
+                list_code=hit.list_code,
+                matcher=hit.matcher,
+            )
+        )
+
+
+def _words(policy: str) -> str:
+    return policy.replace("_", " ")
+
+
+def _citation_or(dated: DatedValue | None, fallback: str) -> str:
+    return dated.citation if dated else fallback
+
+
+def _date_or_none(dated: DatedValue | None) -> Any:
+    return dated.effective_from if dated else None
