@@ -1,0 +1,78 @@
+"""The authorisation ledger: licences, approvals, caps and quotas that can never be overdrawn.
+
+    from chipgate.ledger import Ledger
+    with Ledger("ledger.sqlite") as ledger:
+        ledger.authorize({...}, actor="alice")
+        reservation = ledger.reserve("order-1", shipment, actor="alice")
+        ledger.post(reservation.key, actor="alice")
+        ledger.verify()
+"""
+
+from chipgate.ledger.errors import (
+    AlreadyPosted,
+    AlreadyVoided,
+    AuthorizationExists,
+    AuthorizationExpired,
+    AuthorizationRevoked,
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidAuthorization,
+    InvalidQuantity,
+    LedgerError,
+    LedgerInputError,
+    LimitBelowUsage,
+    NotCovered,
+    PartyNotCovered,
+    ProductNotCovered,
+    ReservationExpired,
+    SchemaTooNew,
+    ShipmentBlocked,
+    UnknownAuthorization,
+    UnknownReservation,
+    VerifyFailed,
+)
+from chipgate.ledger.ledger import Ledger, ReserveRequest
+from chipgate.ledger.model import (
+    Authorization,
+    Balance,
+    JournalEntry,
+    Leg,
+    Reservation,
+    VerifyReport,
+    shipment_from_dict,
+)
+from chipgate.ledger.store import default_location
+
+__all__ = [
+    "AlreadyPosted",
+    "AlreadyVoided",
+    "Authorization",
+    "AuthorizationExists",
+    "AuthorizationExpired",
+    "AuthorizationRevoked",
+    "Balance",
+    "IdempotencyConflict",
+    "InsufficientBalance",
+    "InvalidAuthorization",
+    "InvalidQuantity",
+    "JournalEntry",
+    "Ledger",
+    "LedgerError",
+    "LedgerInputError",
+    "Leg",
+    "LimitBelowUsage",
+    "NotCovered",
+    "PartyNotCovered",
+    "ProductNotCovered",
+    "Reservation",
+    "ReservationExpired",
+    "ReserveRequest",
+    "SchemaTooNew",
+    "ShipmentBlocked",
+    "UnknownAuthorization",
+    "UnknownReservation",
+    "VerifyFailed",
+    "VerifyReport",
+    "default_location",
+    "shipment_from_dict",
+]
