@@ -1380,6 +1380,8 @@ def _compare_balances(
 
 def _precise(missing: tuple[str, ...], near: tuple[NearMiss, ...]) -> LedgerError:
     """One precise refusal when every near miss has the same cause; otherwise NotCovered."""
+    # A licence for another party is not a near miss worth naming: most ledgers hold many.
+    near = tuple(n for n in near if n.code != "party_not_covered")
     codes = {n.code for n in near}
     if len(codes) == 1:
         first = near[0]
