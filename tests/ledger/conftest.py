@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import Clock, drop_pg_target, pg_available, pg_target
 
 from chipgate.ledger import Ledger
-from helpers import Clock, pg_target, pg_available, drop_pg_target
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

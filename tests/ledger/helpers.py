@@ -94,12 +94,20 @@ def licence(auth_id: str, consignee: str, quantity: int, **extra: Any) -> dict[s
     }
 
 
-def seed_standard(ledger: Ledger, *, pool: int = 3000, us_shipped: int = 8000) -> None:
+def seed_standard(
+    ledger: Ledger,
+    *,
+    pool: int = 3000,
+    us_shipped: int = 8000,
+    licence_quantity: int = 2000,
+    customer_cap: int = 1500,
+) -> None:
     """Two licences, a pooled China approval with a sub-limit for Tencent, the derived
     volume cap fed by US shipments, and a per-customer cap for Alibaba Cloud."""
-    ledger.authorize(licence("LIC-ALI", "Alibaba Cloud", 2000), actor=ACTOR)
-    ledger.authorize(licence("LIC-BYTE", "ByteDance", 2000), actor=ACTOR)
-    ledger.authorize(licence("LIC-TEN", "Tencent", 2000), actor=ACTOR)
+    for auth_id, consignee in (
+        ("LIC-ALI", "Alibaba Cloud"), ("LIC-BYTE", "ByteDance"), ("LIC-TEN", "Tencent")
+    ):
+        ledger.authorize(licence(auth_id, consignee, licence_quantity), actor=ACTOR)
     ledger.authorize(
         {
             "id": "CN-POOL",
@@ -132,7 +140,7 @@ def seed_standard(ledger: Ledger, *, pool: int = 3000, us_shipped: int = 8000) -
             "kind": "per_customer_cap",
             "consignees": ["Alibaba Cloud"],
             "products": [H200],
-            "quantity": 1500,
+            "quantity": customer_cap,
             "basis": "reported",
         },
         actor=ACTOR,

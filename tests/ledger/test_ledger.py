@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import sqlite3
 
 import psycopg
 import pytest
+from helpers import ACTOR, H200, Clock, licence, seed_standard, shipment
 
 from chipgate.ledger import (
     Authorization,
@@ -19,7 +21,6 @@ from chipgate.ledger import (
 from chipgate.ledger.schema import LATEST_VERSION
 from chipgate.ledger.store import open_store
 from chipgate.rulebook import default_rulebook
-from helpers import ACTOR, H200, Clock, licence, seed_standard, shipment
 
 
 def journal_and_balances(ledger: Ledger) -> tuple[int, list[dict[str, object]], int]:
@@ -333,7 +334,7 @@ def test_journal_records_the_actor_and_links_each_entry(ledger: Ledger) -> None:
     ledger.reserve("j", shipment(5), actor="api-key:ops")
     entries = ledger.journal()
     assert entries[-1].actor == "api-key:ops" and entries[-1].op == "reserve"
-    for previous, entry in zip(entries, entries[1:], strict=False):
+    for previous, entry in itertools.pairwise(entries):
         assert entry.prev_hash == previous.hash
 
 
