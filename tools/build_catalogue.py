@@ -18,6 +18,28 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "domain" / "chips.csv"
 EXTRA = ROOT / "tools" / "catalogue_extra.csv"
 OUT = ROOT / "src" / "chipgate" / "data" / "chips.csv"
+# The research table's own classification of each chip under the 2023 rule, computed by its
+# generator independently of chipgate: the catalogue tests compare chipgate against it.
+EXPECTED = ROOT / "tests" / "fixtures" / "catalogue_expected_2023.csv"
+# Classes stated in the research notes (chips.md) for the chips added from catalogue_extra.csv.
+EXTRA_EXPECTED = {
+    "nvidia-h200-nvl": "3A090.a",
+    "nvidia-l40": "3A090.b",
+    "nvidia-l4": "3A090.a",
+    "nvidia-rtx-4090d": "none",
+    "amd-mi250x": "3A090.a",
+}
+
+
+def research_class(text: str) -> str:
+    """The research table's verdict as an ECCN, 'none', or 'indeterminate' (figures missing)."""
+    if text.startswith("3A090.a"):
+        return "3A090.a"
+    if text.startswith("3A090.b"):
+        return "3A090.b"
+    if text.startswith("not 3A090"):
+        return "none"
+    return "indeterminate"
 
 # (vendor, model, variant) -> (id, common names that must resolve to this chip)
 IDS: dict[tuple[str, str, str], tuple[str, list[str]]] = {
@@ -162,7 +184,10 @@ def from_research_row(row: dict[str, str]) -> dict[str, str]:
 def main(argv: list[str]) -> None:
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SOURCE
     with source.open(newline="", encoding="utf-8") as fh:
-        rows = [from_research_row(r) for r in csv.DictReader(fh)]
+        research = list(csv.DictReader(fh))
+    rows = [from_research_row(r) for r in research]
+    expected = [(row["id"], research_class(r["computed_3a090_parameters"])) for row, r in zip(rows, research, strict=True)]
+    expected += list(EXTRA_EXPECTED.items())
     with EXTRA.open(newline="", encoding="utf-8") as fh:
         rows += [{c: r.get(c, "") for c in COLUMNS} for r in csv.DictReader(fh)]
     ids = [r["id"] for r in rows]
@@ -173,7 +198,12 @@ def main(argv: list[str]) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} chips to {OUT.relative_to(ROOT)}")
+    EXPECTED.parent.mkdir(parents=True, exist_ok=True)
+    with EXPECTED.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["id", "expected_class_2023"])
+        writer.writerows(expected)
+    print(f"wrote {len(rows)} chips to {OUT.relative_to(ROOT)} and their expected classes to {EXPECTED.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

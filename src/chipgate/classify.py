@@ -124,6 +124,11 @@ def _classify_spec(spec: ChipSpec, rules: RuleSet, on: dt.date, chip_id: str | N
     reasons.append(_tpp_reason(spec, tpp, precisions, prongs.citation, prongs.effective_from))
     reasons.append(_density_reason(spec, tpp, density, prongs.citation, prongs.effective_from))
 
+    if not precisions:
+        # A catalogue entry without published throughput (e.g. a China SKU) cannot be placed.
+        reasons.append(_undetermined_reason(["tpp"], prongs.citation, prongs.effective_from))
+        return dataclasses.replace(base, reasons=tuple(reasons), undetermined=("tpp",))
+
     note = rules.get(DATACENTER_NOTE)
     if note is not None and not spec.datacenter and tpp < Decimal(str(note.value["tpp_below"])):
         reasons.append(

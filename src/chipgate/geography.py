@@ -26,7 +26,16 @@ def in_where(country: str, where: Mapping[str, Any], rules: RuleSet) -> bool:
     """Whether a country is one of `countries`, or in one of `groups` and none of `excluding_groups`.
 
     Hong Kong is read as China for group membership, and also matches where listed by name.
+    The answer holds for the whole epoch, so it is remembered on the rule set.
     """
+    key = ("in_where", country, id(where))
+    found = rules.memo.get(key)
+    if found is None:
+        found = rules.memo[key] = _in_where(country, where, rules)
+    return bool(found)
+
+
+def _in_where(country: str, where: Mapping[str, Any], rules: RuleSet) -> bool:
     read_as = treated_as(country, rules)
     countries = where.get("countries", ())
     if country in countries or read_as in countries:
@@ -38,6 +47,18 @@ def in_where(country: str, where: Mapping[str, Any], rules: RuleSet) -> bool:
 
 
 def describe_where(where: Mapping[str, Any]) -> str:
+    key = id(where)
+    text = _DESCRIBED.get(key)
+    if text is None:
+        text = _DESCRIBED[key] = _describe(where)
+    return text
+
+
+# Rule values live as long as the rulebook that holds them, so their identity is a safe key.
+_DESCRIBED: dict[int, str] = {}
+
+
+def _describe(where: Mapping[str, Any]) -> str:
     parts = []
     if where.get("groups"):
         groups = ", ".join(where["groups"])

@@ -6,6 +6,8 @@ Every type here is a frozen value. Quantities are integers, money and rates are
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -348,9 +350,16 @@ class Decision:
     party_hits: tuple[PartyHit, ...]
     reasons: tuple[Reason, ...]
     rulebook_version: str
-    input_hash: str
+    shipment: Shipment
     covered_by: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+
+    @property
+    def input_hash(self) -> str:
+        """A stable hash of what was decided (the shipment and the as-of date): with
+        `rulebook_version` it identifies the decision for replay."""
+        canonical = json.dumps([self.shipment.to_dict(), self.as_of.isoformat()], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         return {

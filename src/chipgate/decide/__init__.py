@@ -10,8 +10,6 @@ can be replayed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 
 from chipgate.classify import classify
 from chipgate.decide.china_import import china_import, prohibitions
@@ -22,13 +20,7 @@ from chipgate.decide.us_export import us_export
 from chipgate.model import Chip, Decision, Outcome, Requirement, Shipment
 from chipgate.rulebook import Rulebook, default_rulebook
 
-__all__ = ["decide", "input_hash"]
-
-
-def input_hash(shipment: Shipment, on: dt.date) -> str:
-    """A stable hash of what was decided: the shipment and the as-of date."""
-    canonical = json.dumps([shipment.to_dict(), on.isoformat()], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+__all__ = ["decide"]
 
 
 def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook | None = None) -> Decision:
@@ -94,5 +86,5 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         party_hits=facts.party_hits,
         reasons=tuple(reasons),
         rulebook_version=book.version,
-        input_hash=input_hash(shipment, as_of),
+        shipment=shipment,
     )

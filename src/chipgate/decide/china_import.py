@@ -8,6 +8,7 @@ on file for this shipment is the ledger's question.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from chipgate.decide.context import Facts
@@ -24,8 +25,9 @@ PROHIBITIONS = "cn.import_approval.prohibitions"
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def _words(name: str) -> set[str]:
-    return set(_WORD.findall(name.casefold()))
+@lru_cache(maxsize=65536)
+def _words(name: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(name.casefold()))
 
 
 def _reason(rule: str, dated: DatedValue, text: str, **facts: Any) -> Reason:

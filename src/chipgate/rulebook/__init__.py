@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,12 +28,15 @@ __all__ = ["DatedValue", "Parameter", "RuleSet", "Rulebook", "default_rulebook"]
 class RuleSet:
     """The rule values in force on one date (the start of an epoch)."""
 
-    __slots__ = ("_rulebook", "_values", "epoch_start")
+    __slots__ = ("_rulebook", "_values", "epoch_start", "memo")
 
     def __init__(self, rulebook: Rulebook, epoch_start: dt.date) -> None:
         self._rulebook = rulebook
         self.epoch_start = epoch_start
         self._values: dict[str, DatedValue | None] = {pid: p.at(epoch_start) for pid, p in rulebook.parameters.items()}
+        # Answers derived from this snapshot's values (e.g. "is AE in D:4 and not A:5/A:6?")
+        # hold for the whole epoch; callers key them.
+        self.memo: dict[Hashable, Any] = {}
 
     @property
     def rulebook(self) -> Rulebook:

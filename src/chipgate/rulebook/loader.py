@@ -173,10 +173,21 @@ def parse_parameter(pid: str, raw: Any, file: str) -> Parameter:
     )
 
 
+class _RuleLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text until validated here, so a
+    malformed date is reported with its file and key instead of failing inside YAML."""
+
+
+_RuleLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_rule_file(namespace: str, text: str, file: str) -> dict[str, Parameter]:
     """Parse one rule file's text; parameter ids are prefixed with `namespace`."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_RuleLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise RuleDataError(file, "", f"not valid YAML: {exc}") from exc
     body = _check_keys(raw, FILE_KEYS, file, "")
