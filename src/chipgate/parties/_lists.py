@@ -29,9 +29,7 @@ DEFAULT_MATCHER = "normalized-exact"
 
 REQUIRED_COLUMNS = ("record_id", "list_code", "list_name", "name", "aliases", "country_codes")
 META_KEYS = frozenset({"snapshot_date", "source", "licence", "changes", "sha256", "lists"})
-SOURCE_KEYS = frozenset(
-    {"repository", "path", "commit", "commit_date", "head_at_fetch", "ingested_at", "url"}
-)
+SOURCE_KEYS = frozenset({"repository", "path", "commit", "commit_date", "head_at_fetch", "ingested_at", "url"})
 LIST_KEYS = frozenset({"name", "authority", "citation", "licence_requirement", "note"})
 
 ALIAS_SEPARATOR = " | "
@@ -144,18 +142,14 @@ class RestrictedPartyList:
         self._cache[key] = result
         return result
 
-    def _screen(
-        self, name: str, lists: Collection[str] | None, matcher: str
-    ) -> tuple[NameMatch, ...]:
+    def _screen(self, name: str, lists: Collection[str] | None, matcher: str) -> tuple[NameMatch, ...]:
         if not isinstance(name, str):
             raise InputError("name", f"a party name must be text, not {type(name).__name__}")
         found = self.matcher(matcher).match(name)
         if lists is None:
             return found
         if isinstance(lists, str):
-            raise InputError(
-                "lists", f"give a collection of list codes such as ({lists!r},), not a string"
-            )
+            raise InputError("lists", f"give a collection of list codes such as ({lists!r},), not a string")
         wanted = frozenset(lists)
         for code in sorted(wanted - self._lists.keys()):
             raise InputError("lists", _unknown(code, self._lists))
@@ -172,9 +166,7 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
         raise RuleDataError(str(meta_path), "(top level)", "expected a mapping of keys to values")
     for key in loaded:
         if key not in META_KEYS:
-            raise RuleDataError(
-                str(meta_path), str(key), f"unknown key; allowed: {', '.join(sorted(META_KEYS))}"
-            )
+            raise RuleDataError(str(meta_path), str(key), f"unknown key; allowed: {', '.join(sorted(META_KEYS))}")
     source = loaded.get("source")
     if isinstance(source, dict):
         for key in source:
@@ -249,9 +241,7 @@ def _row_entry(path: Path, line: int, row: Mapping[str, str], lists: Mapping[str
     code = row["list_code"].strip()
     info = lists.get(code)
     if lists and info is None:
-        raise RuleDataError(
-            str(path), f"line {line}: list_code", f"{code!r} is not described in the meta file"
-        )
+        raise RuleDataError(str(path), f"line {line}: list_code", f"{code!r} is not described in the meta file")
     if info is not None and info.name != row["list_name"]:
         raise RuleDataError(
             str(path),

@@ -54,15 +54,13 @@ class NormalizedExactMatcher:
                 hits = index.setdefault(normalize_name(raw), {})
                 hits.setdefault(_entry_order(entry), (entry, raw))
         self._index: dict[str, tuple[tuple[ListEntry, str], ...]] = {
-            normalized: tuple(hits[key] for key in sorted(hits))
-            for normalized, hits in index.items()
+            normalized: tuple(hits[key] for key in sorted(hits)) for normalized, hits in index.items()
         }
 
     def match(self, query: str) -> tuple[NameMatch, ...]:
         hits = self._index.get(normalize_name(query), ())
         return tuple(
-            NameMatch(entry=entry, query=query, matched_name=raw, matcher=self.name, score=1.0)
-            for entry, raw in hits
+            NameMatch(entry=entry, query=query, matched_name=raw, matcher=self.name, score=1.0) for entry, raw in hits
         )
 
 

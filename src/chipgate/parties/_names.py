@@ -20,8 +20,8 @@ string, for example::
 - each name after "a.k.a.", "f.k.a." or "formerly";
 - a name with a trailing bracketed short name, with and without it: "Huawei Technologies
   Co., Ltd. (Huawei)" gives "Huawei Technologies Co., Ltd." and the short name "Huawei".
-  A trailing place ("(Hong Kong)") stays part of the name, since it tells sister companies
-  apart; a trailing description in lower case ("(a subsidiary of ...)") is dropped;
+  A trailing place or kind ("(Hong Kong)", "(Group)") stays part of the name, since it
+  tells sister companies apart; a trailing description in lower case ("(a subsidiary of ...)") is dropped;
 - every alias from the aliases column, read the same way.
 
 Short names are accepted only when distinctive: a name other than the listed name itself
@@ -39,15 +39,20 @@ from collections.abc import Iterator
 from chipgate.parties._model import ListEntry
 from chipgate.parties._normalize import normalize_name
 
-__all__ = ["MIN_SHORT_NAME_CHARS", "PLACE_QUALIFIERS", "matchable_names", "parent_name"]
+__all__ = ["BRACKET_QUALIFIERS", "MIN_SHORT_NAME_CHARS", "matchable_names", "parent_name"]
 
 MIN_SHORT_NAME_CHARS = 4
 
-# Bracketed words in listed names that say where, not who ("Inspur (HK) Electronics",
-# "ETS Solutions (China)"). Taken from the brackets that occur in the lists.
-PLACE_QUALIFIERS: frozenset[str] = frozenset(
-    normalize_name(place)
-    for place in (
+# Bracketed words in listed names that say where or what kind, not who
+# ("Inspur (HK) Electronics", "ETS Solutions (China)", "Chengdu Aircraft Industrial (GROUP)").
+# Taken from the brackets that occur in the lists.
+BRACKET_QUALIFIERS: frozenset[str] = frozenset(
+    normalize_name(qualifier)
+    for qualifier in (
+        "Group",
+        "Holding",
+        "Holdings",
+        "International",
         "China",
         "PRC",
         "Hong Kong",
@@ -112,9 +117,7 @@ _PARENT_NOTE = re.compile(r"\s*\(Parent Organization:.*$", re.DOTALL)
 _SCOPE_NOTE = re.compile(r",\s+including\b.*$", re.DOTALL)
 _NAME_LIST_SEPARATOR = re.compile(r"\s+-\s+")
 _AFFILIATES_HEADER = re.compile(r",?\s+(?:and|select)\s+affiliates:?\s*$|,\s*select affiliates:?\s*$")
-_KNOWN_AS = re.compile(
-    r",?\s*\(?\s*\b(?:a\.k\.a\.?|f\.k\.a\.?|formerly)(?:\s*[,:])?\s+", re.IGNORECASE
-)
+_KNOWN_AS = re.compile(r",?\s*\(?\s*\b(?:a\.k\.a\.?|f\.k\.a\.?|formerly)(?:\s*[,:])?\s+", re.IGNORECASE)
 _TRAILING_BRACKET = re.compile(r"^(?P<base>.*?\S)\s*\((?P<inner>[^()]+)\)[\s.,]*$", re.DOTALL)
 
 
@@ -184,7 +187,7 @@ def _with_short_name(name: str, *, name_required: bool) -> list[tuple[str, bool]
     if found is None:
         return candidates
     base, inner = found.group("base").strip(" ,"), found.group("inner").strip()
-    if normalize_name(inner) in PLACE_QUALIFIERS:
+    if normalize_name(inner) in BRACKET_QUALIFIERS:
         return candidates
     candidates.append((base, name_required))
     # A short name is a proper name; bracketed text starting in lower case is a note.
@@ -203,4 +206,3 @@ def _balance_brackets(text: str) -> str:
     while text.startswith("(") and text.count("(") > text.count(")"):
         text = text[1:].lstrip()
     return text
-

@@ -9,12 +9,14 @@ The steps, in order:
 3. Apostrophes are deleted, not spaced (``Xi'an`` and ``Xi’an`` -> ``xian``), so they
    agree with the list's own apostrophe-free spellings (``Xian Aircraft``).
 4. ``&`` becomes ``and``; every other character that is not a letter or digit becomes
-   a space (hyphens, dots, commas, brackets); runs of spaces collapse.
-5. Runs of single letters join into one word (``L.L.C.`` -> ``l l c`` -> ``llc``,
-   ``S. A.`` -> ``sa``), so dotted and undotted abbreviations agree.
-6. Legal-form words are dropped (see `LEGAL_FORMS_ANYWHERE`, `LEGAL_FORMS_AT_END`,
-   `LEGAL_FORMS_AT_START`). "Group", "Holding(s)", "International", "Technology" and
-   the like are kept: they tell companies apart (``Inspur Group`` is not ``Inspur``).
+   a space (hyphens, dots, commas, brackets, slashes); runs of spaces collapse.
+5. Legal-form words are dropped (see `LEGAL_FORMS_ANYWHERE`, `LEGAL_FORMS_AT_END`,
+   `LEGAL_FORMS_AT_START`), also when spelled letter by letter (``L.L.C.``, ``S. A.``).
+   "Group", "Holding(s)", "International", "Technology" and the like are kept: they
+   tell companies apart (``Inspur Group`` is not ``Inspur``).
+6. Runs of single letters join into one word, so initials and abbreviations agree
+   however they are dotted or spaced (``N.A. Dollezhal``, ``N. A. Dollezhal`` and
+   ``NA Dollezhal`` -> ``na dollezhal``).
 
 Steps 5 and 6 repeat until nothing changes, so the result is a fixed point:
 ``normalize_name(normalize_name(x)) == normalize_name(x)``.
@@ -37,78 +39,84 @@ __all__ = [
 # Word sequences that only ever say what kind of company something is, never which one.
 # Dropped wherever they occur, because listed names put them mid-name too
 # ("Huawei Technology Co., Ltd. Chengdu Research Institute") and in either order
-# ("OOO Tridivi", "3DiVi OOO"). Written after steps 1-5, so "L.L.C." is "llc".
-LEGAL_FORMS_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
-    tuple(form.split())
-    for form in (
-        # English
-        "limited",
-        "ltd",
-        "llc",
-        "llp",
-        "plc",
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "company",
-        "co ltd",
-        "co limited",
-        "co inc",
-        "co llc",
-        "private limited",
-        "public limited",
-        "limited liability company",
-        "limited liability partnership",
-        "pte",
-        "pty",
-        "pvt",
-        # German, Latin-American, French, Italian, Malaysian
-        "gmbh",
-        "ltda",
-        "sarl",
-        "sasu",
-        "srl",
-        "sociedad anonima",
-        "societe anonyme",
-        "sdn bhd",
-        "bhd",
-        # UAE free-zone forms, common among listed resellers
-        "fzc",
-        "fze",
-        "fzco",
-        "fz llc",
-        # Russian forms, abbreviated and transliterated in full
-        "ooo",
-        "oao",
-        "zao",
-        "pao",
-        "jsc",
-        "cjsc",
-        "ojsc",
-        "pjsc",
-        "joint stock company",
-        "closed joint stock company",
-        "open joint stock company",
-        "public joint stock company",
-        "aktsionernoe obshchestvo",
-        "otkrytoe aktsionernoe obshchestvo",
-        "zakrytoe aktsionernoe obshchestvo",
-        "publichnoe aktsionernoe obshchestvo",
-        "obshchestvo s ogranichennoi otvetstvennostyu",
-        "obshchestvo s organichennoi otvetstvennostyu",
-    )
+# ("OOO Tridivi", "3DiVi OOO"). Written as words after steps 1-4; a short form also
+# matches when spelled letter by letter ("L.L.C." reads "l l c"), see `_with_spelled_out`.
+_ANYWHERE = (
+    # English
+    "limited",
+    "ltd",
+    "llc",
+    "llp",
+    "plc",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "company",
+    "public limited company",
+    "limited liability company",
+    "limited liability partnership",
+    "pte",
+    "pty",
+    "pvt",
+    # German, Latin-American, French, Italian, Malaysian
+    "gmbh",
+    "ltda",
+    "sarl",
+    "sasu",
+    "srl",
+    "sociedad anonima",
+    "societe anonyme",
+    "sdn bhd",
+    "bhd",
+    # UAE free-zone forms, common among listed resellers
+    "fzc",
+    "fze",
+    "fzco",
+    "fz llc",
+    # Russian forms, abbreviated and transliterated in full
+    "ooo",
+    "oao",
+    "zao",
+    "pao",
+    "jsc",
+    "cjsc",
+    "ojsc",
+    "pjsc",
+    "joint stock company",
+    "closed joint stock company",
+    "open joint stock company",
+    "public joint stock company",
+    "aktsionernoe obshchestvo",
+    "otkrytoe aktsionernoe obshchestvo",
+    "zakrytoe aktsionernoe obshchestvo",
+    "publichnoe aktsionernoe obshchestvo",
+    "obshchestvo s ogranichennoi otvetstvennostyu",
+    "obshchestvo s organichennoi otvetstvennostyu",
 )
 
-# Short forms that are also ordinary syllables or words ("Co-Win", "Sa Re Ga"), so they
-# are dropped only where legal forms stand: at the end of a name ...
-LEGAL_FORMS_AT_END: frozenset[str] = frozenset(
-    {"co", "sa", "ag", "nv", "bv", "kk", "ua", "sas", "spa"}
-)
+# Short forms that are also ordinary syllables or words ("Co-Win", "Sa Re Ga", "Private
+# Equity"), so they are dropped only where legal forms stand: at the end of a name or
+# before another legal form ("Co., Ltd.", "(Private) Limited") ...
+_AT_END = ("co", "private", "sa", "ag", "nv", "bv", "kk", "ua", "sas", "spa")
 # ... or at its start ("AO Kaspersky Lab", "PT Huawei Tech Investment", "The Ministry ...").
-LEGAL_FORMS_AT_START: frozenset[str] = frozenset({"the", "ao", "pt"})
+_AT_START = ("the", "ao", "pt")
+
+
+def _with_spelled_out(forms: frozenset[tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
+    """Each short one-word form also as its letters ("llc" and "l l c"): how "L.L.C." reads."""
+    spelled = {tuple(form[0]) for form in forms if len(form) == 1 and len(form[0]) <= 4}
+    return forms | spelled
+
+
+LEGAL_FORMS_ANYWHERE: frozenset[tuple[str, ...]] = _with_spelled_out(
+    frozenset(tuple(form.split()) for form in _ANYWHERE)
+)
+LEGAL_FORMS_AT_END: frozenset[tuple[str, ...]] = _with_spelled_out(frozenset((form,) for form in _AT_END))
+LEGAL_FORMS_AT_START: frozenset[tuple[str, ...]] = _with_spelled_out(frozenset((form,) for form in _AT_START))
 
 _LONGEST_FORM = max(len(form) for form in LEGAL_FORMS_ANYWHERE)
+_LONGEST_EDGE_FORM = max(len(form) for form in LEGAL_FORMS_AT_END | LEGAL_FORMS_AT_START)
 _APOSTROPHES = re.compile("['’‘ʼ`′]")
 _NOT_WORD = re.compile(r"[^\w]|_")
 
@@ -121,48 +129,66 @@ def normalize_name(name: str) -> str:
 @lru_cache(maxsize=65_536)
 def _normalize(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
-    text = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if unicodedata.category(char) != "Mn"
-    )
+    text = "".join(char for char in unicodedata.normalize("NFKD", text) if unicodedata.category(char) != "Mn")
     text = unicodedata.normalize("NFC", text)
-    text = _APOSTROPHES.sub("", text).replace("&", " and ")
-    text = _NOT_WORD.sub(" ", text)
+    text = _APOSTROPHES.sub("", text)
+    text = _NOT_WORD.sub(" ", text.replace("&", " and "))
     words = text.split()
     while True:
-        reduced = _drop_legal_forms(_join_single_letters(words))
+        reduced = _join_single_letters(_drop_legal_forms(words))
         if reduced == words:
             return " ".join(words)
         words = reduced
-
-
-def _join_single_letters(words: list[str]) -> list[str]:
-    joined: list[str] = []
-    run: list[str] = []
-    for word in [*words, ""]:
-        if len(word) == 1 and word.isalpha():
-            run.append(word)
-            continue
-        if run:
-            joined.append("".join(run))
-            run = []
-        if word:
-            joined.append(word)
-    return joined
 
 
 def _drop_legal_forms(words: list[str]) -> list[str]:
     kept: list[str] = []
     i = 0
     while i < len(words):
-        for size in range(min(_LONGEST_FORM, len(words) - i), 0, -1):
-            if tuple(words[i : i + size]) in LEGAL_FORMS_ANYWHERE:
-                i += size
-                break
+        size = _anywhere_form_at(words, i)
+        if size == 0 and (words[i],) in LEGAL_FORMS_AT_END and _anywhere_form_at(words, i + 1):
+            # An end-only form is a legal form where another one follows:
+            # "Co., Ltd.", "Co. LLC", "(Private) Limited".
+            size = 1
+        if size:
+            i += size
         else:
             kept.append(words[i])
             i += 1
-    while kept and kept[-1] in LEGAL_FORMS_AT_END:
-        kept.pop()
-    while kept and kept[0] in LEGAL_FORMS_AT_START:
-        kept.pop(0)
+    trimmed = True
+    while trimmed:
+        trimmed = False
+        for size in range(min(_LONGEST_EDGE_FORM, len(kept)), 0, -1):
+            if tuple(kept[-size:]) in LEGAL_FORMS_AT_END:
+                del kept[-size:]
+                trimmed = True
+                break
+            if tuple(kept[:size]) in LEGAL_FORMS_AT_START:
+                del kept[:size]
+                trimmed = True
+                break
     return kept
+
+
+def _anywhere_form_at(words: list[str], start: int) -> int:
+    """The length of the longest legal form starting at `start`, or 0."""
+    for size in range(min(_LONGEST_FORM, len(words) - start), 0, -1):
+        if tuple(words[start : start + size]) in LEGAL_FORMS_ANYWHERE:
+            return size
+    return 0
+
+
+def _join_single_letters(words: list[str]) -> list[str]:
+    joined: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if run:
+            joined.append("".join(run))
+            run = []
+        joined.append(word)
+    if run:
+        joined.append("".join(run))
+    return joined
