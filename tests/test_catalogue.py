@@ -8,8 +8,15 @@ from chipgate.errors import UnknownChipError
 from chipgate.rulebook import Rulebook
 
 REQUIRED_IDS = [
-    "nvidia-h200-sxm", "nvidia-h100-sxm", "nvidia-h20", "nvidia-l20", "nvidia-rtx-4090",
-    "nvidia-b200", "nvidia-a800-sxm", "nvidia-a100-sxm", "amd-mi325x",
+    "nvidia-h200-sxm",
+    "nvidia-h100-sxm",
+    "nvidia-h20",
+    "nvidia-l20",
+    "nvidia-rtx-4090",
+    "nvidia-b200",
+    "nvidia-a800-sxm",
+    "nvidia-a100-sxm",
+    "amd-mi325x",
 ]
 
 
@@ -29,8 +36,15 @@ def test_ids_are_lowercase_vendor_slugs(rulebook: Rulebook) -> None:
 
 @pytest.mark.parametrize(
     ("name", "chip_id"),
-    [("H200", "nvidia-h200-sxm"), ("H200 SXM", "nvidia-h200-sxm"), ("h200 sxm", "nvidia-h200-sxm"),
-     ("MI325X", "amd-mi325x"), ("RTX 4090", "nvidia-rtx-4090"), ("nvidia-h20", "nvidia-h20"), ("H20", "nvidia-h20")],
+    [
+        ("H200", "nvidia-h200-sxm"),
+        ("H200 SXM", "nvidia-h200-sxm"),
+        ("h200 sxm", "nvidia-h200-sxm"),
+        ("MI325X", "amd-mi325x"),
+        ("RTX 4090", "nvidia-rtx-4090"),
+        ("nvidia-h20", "nvidia-h20"),
+        ("H20", "nvidia-h20"),
+    ],
 )
 def test_common_names_resolve_case_insensitively(rulebook: Rulebook, name: str, chip_id: str) -> None:
     assert rulebook.catalogue.resolve(name).id == chip_id

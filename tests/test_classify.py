@@ -31,7 +31,9 @@ def rule_2023(rulebook: Rulebook) -> dt.date:
 
 def spec(tpp: float | Decimal, area: float | None = None, *, datacenter: bool = True, **extra: Any) -> ChipSpec:
     """A spec whose TPP is exactly `tpp`, quoted as 8-bit throughput."""
-    return ChipSpec(dense_tops={"int8": float(Decimal(str(tpp)) / 8)}, die_area_mm2=area, datacenter=datacenter, **extra)
+    return ChipSpec(
+        dense_tops={"int8": float(Decimal(str(tpp)) / 8)}, die_area_mm2=area, datacenter=datacenter, **extra
+    )
 
 
 def test_bis_worked_examples_give_tpp_4800() -> None:
@@ -83,7 +85,9 @@ def test_no_3a090_before_it_existed(rulebook: Rulebook) -> None:
         ("amd-mi325x", "3A090.a", "3A090.a.1"),
     ],
 )
-def test_reference_chips_under_the_2023_rule(rulebook: Rulebook, chip: str, eccn: str | None, prong: str | None) -> None:
+def test_reference_chips_under_the_2023_rule(
+    rulebook: Rulebook, chip: str, eccn: str | None, prong: str | None
+) -> None:
     result = classify(chip, rule_2023(rulebook))
     assert (result.eccn, result.prong) == (eccn, prong)
 
@@ -123,12 +127,16 @@ def prong_boundary_cases(rulebook: Rulebook) -> list[tuple[str, float, float | N
         eps = Decimal("0.001")
         # Just below tpp_min the prong fails.
         below = tpp - eps
-        cases.append((f"{prong['id']} TPP just below min", float(below), float(below / pd_lo) if pd_lo else 100.0, "fail"))
+        cases.append(
+            (f"{prong['id']} TPP just below min", float(below), float(below / pd_lo) if pd_lo else 100.0, "fail")
+        )
         if "pd_min" in prong:
             cases.append((f"{prong['id']} PD just below min", float(tpp), float(tpp / (pd_lo - eps)), "fail"))
         if "pd_below" in prong:
             cases.append((f"{prong['id']} PD on pd_below", float(tpp), float(tpp / pd_hi), "fail"))
-            cases.append((f"{prong['id']} PD just under pd_below", float(tpp), float(tpp / (pd_hi - eps)), prong["eccn"]))
+            cases.append(
+                (f"{prong['id']} PD just under pd_below", float(tpp), float(tpp / (pd_hi - eps)), prong["eccn"])
+            )
         if "tpp_below" in prong:
             cases.append((f"{prong['id']} TPP on tpp_below", float(tpp_hi), float(tpp_hi / pd_lo), "fail"))
     return cases
@@ -192,7 +200,10 @@ def test_raising_throughput_never_lowers_the_class(
 ) -> None:
     base = ChipSpec(dense_tops=tops, die_area_mm2=area, datacenter=datacenter, interconnect_gbs=link)
     faster = ChipSpec(
-        dense_tops={p: v * factor for p, v in tops.items()}, die_area_mm2=area, datacenter=datacenter, interconnect_gbs=link
+        dense_tops={p: v * factor for p, v in tops.items()},
+        die_area_mm2=area,
+        datacenter=datacenter,
+        interconnect_gbs=link,
     )
     assert RANK[classify(faster, on).eccn] >= RANK[classify(base, on).eccn]
 

@@ -65,7 +65,8 @@ def write_rules(tmp_path: Path, body: str) -> Path:
             "overlaps",
         ),
         (
-            "parameters:\n  tpp_min:\n    values:\n      - {from: 2023-11-17, until: 2023-01-01, value: 1, citation: a}\n",
+            "parameters:\n  tpp_min:\n    values:\n"
+            "      - {from: 2023-11-17, until: 2023-01-01, value: 1, citation: a}\n",
             "tpp_min.values[0].until",
             "not after",
         ),
@@ -76,9 +77,7 @@ def write_rules(tmp_path: Path, body: str) -> Path:
         ),
     ],
 )
-def test_malformed_rule_data_is_refused_naming_file_and_key(
-    tmp_path: Path, body: str, key: str, message: str
-) -> None:
+def test_malformed_rule_data_is_refused_naming_file_and_key(tmp_path: Path, body: str, key: str, message: str) -> None:
     root = write_rules(tmp_path, body)
     with pytest.raises(RuleDataError) as info:
         load_rule_dir(root)

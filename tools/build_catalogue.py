@@ -41,6 +41,7 @@ def research_class(text: str) -> str:
         return "none"
     return "indeterminate"
 
+
 # (vendor, model, variant) -> (id, common names that must resolve to this chip)
 IDS: dict[tuple[str, str, str], tuple[str, list[str]]] = {
     ("NVIDIA", "A100", "SXM4 80GB"): ("nvidia-a100-sxm", ["A100", "A100 SXM", "A100 SXM4"]),
@@ -186,7 +187,9 @@ def main(argv: list[str]) -> None:
     with source.open(newline="", encoding="utf-8") as fh:
         research = list(csv.DictReader(fh))
     rows = [from_research_row(r) for r in research]
-    expected = [(row["id"], research_class(r["computed_3a090_parameters"])) for row, r in zip(rows, research, strict=True)]
+    expected = [
+        (row["id"], research_class(r["computed_3a090_parameters"])) for row, r in zip(rows, research, strict=True)
+    ]
     expected += list(EXTRA_EXPECTED.items())
     with EXTRA.open(newline="", encoding="utf-8") as fh:
         rows += [{c: r.get(c, "") for c in COLUMNS} for r in csv.DictReader(fh)]
@@ -203,7 +206,9 @@ def main(argv: list[str]) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["id", "expected_class_2023"])
         writer.writerows(expected)
-    print(f"wrote {len(rows)} chips to {OUT.relative_to(ROOT)} and their expected classes to {EXPECTED.relative_to(ROOT)}")
+    print(
+        f"wrote {len(rows)} chips to {OUT.relative_to(ROOT)} and their expected classes to {EXPECTED.relative_to(ROOT)}"
+    )
 
 
 if __name__ == "__main__":

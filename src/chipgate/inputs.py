@@ -188,7 +188,7 @@ def parse_money(raw: Any, field: str) -> Decimal | None:
 
 
 def parse_shipment(raw: Any) -> Shipment:
-    """A shipment from the decide contract (see docs/decide.md)."""
+    """A shipment from the decide contract (see docs/contracts.md)."""
     body = _require_mapping(raw, "")
     _reject_unknown(body, SHIPMENT_KEYS, "")
     for required in ("date", "kind", "to_country", "item", "quantity", "consignee"):

@@ -35,7 +35,7 @@ ReviewPolicy = Literal["presumption_of_denial", "case_by_case", "presumption_of_
 ShipmentKind = Literal["export", "reexport", "in_country_transfer", "import"]
 
 SHIPMENT_KINDS: tuple[str, ...] = ("export", "reexport", "in_country_transfer", "import")
-# End uses the decision rules know by name; each is documented in docs/decide.md.
+# End uses the decision rules know by name; each is documented in docs/contracts.md.
 END_USES: tuple[str, ...] = (
     "datacenter",
     "research",

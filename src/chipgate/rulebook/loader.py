@@ -187,7 +187,7 @@ _RuleLoader.yaml_implicit_resolvers = {
 def parse_rule_file(namespace: str, text: str, file: str) -> dict[str, Parameter]:
     """Parse one rule file's text; parameter ids are prefixed with `namespace`."""
     try:
-        raw = yaml.load(text, Loader=_RuleLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_RuleLoader)
     except yaml.YAMLError as exc:
         raise RuleDataError(file, "", f"not valid YAML: {exc}") from exc
     body = _check_keys(raw, FILE_KEYS, file, "")
