@@ -1,0 +1,106 @@
+"""What every route shares: the caller's key and role, the ledger, and reading the request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
+
+from chipgate.errors import InputError
+from chipgate.ledger import Ledger
+from chipgate.service.auth import KeyCache, KeyStore, Principal, Role
+from chipgate.service.errors import ApiError, WhereError
+from chipgate.service.ledger_access import LedgerAccess
+
+T = TypeVar("T")
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An API key from `chipgate keys create --role analyst|officer|admin`.",
+)
+
+
+@dataclass
+class Services:
+    """The per-application state the routes use."""
+
+    ledgers: LedgerAccess
+    keys: KeyCache = field(default_factory=KeyCache)
+    max_body: int = 64 * 1024
+
+    async def ledger(self, fn: Callable[[Ledger], T]) -> T:
+        """Run `fn(ledger)` on a worker thread: ledger calls block on the database."""
+        return await run_in_threadpool(self.ledgers.run, fn)
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that admits a valid key of at least `role`: 401 without one, 403 below it."""
+
+    async def check(request: Request, token: str | None = Security(api_key_header)) -> Principal:
+        if not token:
+            raise ApiError(401, "missing_key", "send an API key in the X-API-Key header")
+        state = services(request)
+        known, principal = state.keys.get(token)
+        if not known:
+            principal = await state.ledger(lambda ledger: KeyStore(ledger.store).lookup(token))
+            state.keys.put(token, principal)
+        if principal is None:
+            raise ApiError(401, "invalid_key", "the API key is unknown or revoked")
+        if not principal.can(role):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this needs the {role} role; the key {principal.name!r} has the {principal.role} role",
+            )
+        return principal
+
+    return check
+
+
+analyst = require("analyst")
+officer = require("officer")
+admin = require("admin")
+
+
+async def read_json(request: Request) -> Any:
+    """The request's JSON body; a missing or malformed body is a 422 naming the body."""
+    raw = await request.body()
+    if not raw.strip():
+        raise WhereError(("body",), InputError("", "a JSON body is required"))
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WhereError(("body",), InputError("", f"not valid JSON: {exc}")) from None
+
+
+def query_date(raw: str | None, name: str, default: dt.date | None = None) -> dt.date | None:
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise WhereError(("query",), InputError(name, f"{raw!r} is not a date; use YYYY-MM-DD")) from None
+
+
+def in_body(prefix: str, error: InputError) -> WhereError:
+    """An error from parsing a nested part of the body, located under `prefix`."""
+    field = f"{prefix}.{error.field}" if error.field else prefix
+    error.field = field
+    return WhereError(("body",), error)
+
+
+AnalystKey = Annotated[Principal, Depends(analyst)]
+OfficerKey = Annotated[Principal, Depends(officer)]
+AdminKey = Annotated[Principal, Depends(admin)]

@@ -1,0 +1,266 @@
+"""Everything the service asks of the ledger, in one place.
+
+The ledger keeps one database connection per `Ledger` object and a connection must stay
+on the thread that opened it (SQLite refuses otherwise), so each worker thread gets its
+own `Ledger` on the same target. Reads that reshape ledger data for the dashboard
+(allocation by company, a cap over time, journal filters) live here too: they group
+and sum what the ledger returns and never decide anything themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from chipgate.ledger import JournalEntry, Ledger, Reservation
+from chipgate.ledger.coverage import same_party
+from chipgate.ledger.store import default_location, is_postgres
+
+T = TypeVar("T")
+
+# Where the ledger's scenario seeding may live; the first callable found is used.
+_SEEDERS: tuple[tuple[str, str], ...] = (
+    ("chipgate.ledger.demo", "seed_scenario"),
+    ("chipgate.ledger.demo", "seed"),
+    ("chipgate.ledger.demo", "seed_demo"),
+    ("chipgate.ledger.scenario", "seed_scenario"),
+    ("chipgate.ledger.scenario", "seed"),
+    ("chipgate.ledger.cli", "seed_scenario"),
+)
+SEED_ACTOR = "chipgate-demo"
+
+
+def describe_target(target: str | None) -> str:
+    """The ledger's location for people: the SQLite path, or the PostgreSQL URL without credentials."""
+    if target is None:
+        return str(default_location())
+    if is_postgres(target):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+    return target
+
+
+class LedgerAccess:
+    """One `Ledger` per thread on one target; `run(fn)` calls `fn(ledger)` on this thread's."""
+
+    def __init__(self, target: str | None = None) -> None:
+        self.target = target
+        self._local = threading.local()
+        self._all: list[Ledger] = []
+        self._lock = threading.Lock()
+
+    def ledger(self) -> Ledger:
+        found: Ledger | None = getattr(self._local, "ledger", None)
+        if found is None:
+            found = Ledger(self.target)
+            self._local.ledger = found
+            with self._lock:
+                self._all.append(found)
+        return found
+
+    def run(self, fn: Callable[[Ledger], T]) -> T:
+        return fn(self.ledger())
+
+    def close(self) -> None:
+        with self._lock:
+            for ledger in self._all:
+                # A connection owned by a thread that has ended may already be gone.
+                with contextlib.suppress(Exception):
+                    ledger.close()
+            self._all.clear()
+
+
+# ---- first start -------------------------------------------------------------------------
+
+
+def find_seeder() -> Callable[..., Any] | None:
+    for module_name, attribute in _SEEDERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found = getattr(module, attribute, None)
+        if callable(found):
+            return found  # type: ignore[no-any-return]
+    return None
+
+
+def is_empty(ledger: Ledger) -> bool:
+    return not ledger.authorizations() and not ledger.journal(limit=1)
+
+
+def seed_if_empty(ledger: Ledger) -> bool:
+    """Seed the 2026 H200 scenario with the ledger's own seeding when the ledger is empty.
+
+    Returns whether it seeded. Raises RuntimeError when no seeding function is installed.
+    """
+    if not is_empty(ledger):
+        return False
+    seeder = find_seeder()
+    if seeder is None:
+        raise RuntimeError("this chipgate has no scenario seeding (chipgate.ledger.demo); start with --no-seed")
+    try:
+        seeder(ledger, actor=SEED_ACTOR)
+    except TypeError:
+        seeder(ledger)
+    return True
+
+
+# ---- reads shaped for the dashboard ------------------------------------------------------
+
+
+def touches(entry: JournalEntry, authorization_id: str) -> bool:
+    """Whether a journal entry is about an authorisation or changed one of its accounts."""
+    if entry.subject == authorization_id:
+        return True
+    deltas = entry.data.get("deltas") or {}
+    return any(k == authorization_id or k.startswith(authorization_id + "#") for k in deltas)
+
+
+def journal(
+    ledger: Ledger,
+    *,
+    since: int = 0,
+    limit: int = 100,
+    subject: str | None = None,
+    op: str | None = None,
+    actor: str | None = None,
+    authorization: str | None = None,
+    newest_first: bool = False,
+) -> list[JournalEntry]:
+    """Journal entries after `since` that match every filter given, oldest first unless asked."""
+
+    def pages() -> Iterator[JournalEntry]:
+        cursor = since
+        while True:
+            page = ledger.journal(since=cursor, limit=1000, subject=subject)
+            if not page:
+                return
+            yield from page
+            cursor = page[-1].seq
+
+    def wanted(entry: JournalEntry) -> bool:
+        return (
+            (op is None or entry.op == op)
+            and (actor is None or entry.actor == actor)
+            and (authorization is None or touches(entry, authorization))
+        )
+
+    if newest_first:
+        last: deque[JournalEntry] = deque(maxlen=limit)
+        last.extend(e for e in pages() if wanted(e))
+        return list(reversed(last))
+    out: list[JournalEntry] = []
+    for entry in pages():
+        if wanted(entry):
+            out.append(entry)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _holds(reservation: Reservation, authorization_id: str) -> int:
+    """Units a reservation draws on an authorisation (a pooled approval and its holder's
+    sub-account carry the same units, so they count once)."""
+    drawn = [
+        leg.quantity
+        for leg in reservation.legs
+        if leg.authorization_id == authorization_id or leg.authorization_id.startswith(authorization_id + "#")
+    ]
+    return max(drawn, default=0)
+
+
+def allocation(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
+    """How much of an authorisation each company holds (pending) and has used (posted).
+
+    Companies are the approval's holders when it names them (matched to each reservation's
+    end user as the ledger matches them), otherwise the shipments' end users.
+    """
+    terms = ledger.authorizations().get(authorization_id)
+    balance = ledger.balance(authorization_id)
+    holders = list(terms.holders) if terms is not None else []
+    rows: dict[str, dict[str, int]] = {h: {"held": 0, "used": 0} for h in holders}
+    for reservation in ledger.reservations():
+        if reservation.status not in ("pending", "posted"):
+            continue
+        quantity = _holds(reservation, authorization_id)
+        if not quantity:
+            continue
+        end_user = reservation.shipment.get("end_user") or reservation.shipment.get("consignee") or {}
+        name = str(end_user.get("name", "unknown"))
+        company = next((h for h in holders if same_party(h, name)), name)
+        row = rows.setdefault(company, {"held": 0, "used": 0})
+        row["held" if reservation.status == "pending" else "used"] += quantity
+    return {
+        "authorization": authorization_id,
+        "kind": balance.kind,
+        "limit": balance.limit,
+        "held": balance.held,
+        "used": balance.used,
+        "available": balance.available,
+        "basis": balance.basis,
+        "companies": [{"company": name, **values} for name, values in rows.items()],
+    }
+
+
+def _entry_date(entry: JournalEntry, shipment_dates: dict[str, str]) -> str:
+    data = entry.data
+    if entry.op == "us_shipment" and data.get("shipped_on"):
+        return str(data["shipped_on"])
+    shipment = data.get("shipment")
+    if isinstance(shipment, dict) and shipment.get("date"):
+        shipment_dates[entry.subject] = str(shipment["date"])
+        return str(shipment["date"])
+    if entry.subject in shipment_dates:
+        return shipment_dates[entry.subject]
+    return entry.at[:10]
+
+
+def series(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
+    """An account's limit, held and used after each change that touched it, by shipment date.
+
+    For the derived volume cap this is China shipments (held + used) against the limit
+    that follows recorded US shipments; `us_shipped` sums those US shipments.
+    """
+    ledger.balance(authorization_id)  # unknown ids raise UnknownAuthorization
+    shipment_dates: dict[str, str] = {}
+    events: list[tuple[str, int, JournalEntry]] = []
+    for entry in journal(ledger, limit=10**9, authorization=authorization_id):
+        events.append((_entry_date(entry, shipment_dates), entry.seq, entry))
+    events.sort(key=lambda e: (e[0], e[1]))
+    limit: int | None = None
+    held = used = us_shipped = 0
+    points = []
+    for on, seq, entry in events:
+        change = (entry.data.get("deltas") or {}).get(authorization_id, {})
+        if "limit" in change:
+            limit = change["limit"]
+        held += int(change.get("held", 0))
+        used += int(change.get("used", 0))
+        if entry.op == "us_shipment":
+            us_shipped += int(entry.data.get("quantity", 0))
+        points.append(
+            {
+                "date": on,
+                "seq": seq,
+                "op": entry.op,
+                "subject": entry.subject,
+                "limit": limit,
+                "held": held,
+                "used": used,
+                "us_shipped": us_shipped,
+            }
+        )
+    return {"authorization": authorization_id, "points": points}
+
+
+def today() -> dt.date:
+    """The service's default date: a shell may read the clock, the core never does."""
+    return dt.date.today()
