@@ -15,6 +15,9 @@ from rich.table import Table
 from chipgate.classify import classify as classify_chip
 from chipgate.decide import decide as decide_shipment
 from chipgate.inputs import parse_shipment, parse_spec
+from chipgate.ledger import Ledger
+from chipgate.ledger.cli import app as ledger_app
+from chipgate.ledger.cli import demo as ledger_demo
 from chipgate.model import Chip, Classification, Decision, Reason
 from chipgate.rulebook import default_rulebook
 from chipgate.shell import (
@@ -138,12 +141,26 @@ def decide(
     ] = None,
     json_in: Annotated[bool, typer.Option("--json", help="Print JSON (the shipment is JSON either way).")] = False,
     fail_on_license: Annotated[bool, typer.Option(help="Exit 1 when the outcome is not 'allowed'.")] = False,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger", help="Check the authorisations on file in this ledger (path or postgresql:// URL)."
+        ),
+    ] = None,
 ) -> None:
-    """Decide a shipment: US export licence and review policy, China import approval, duties."""
+    """Decide a shipment: US export licence and review policy, China import approval, duties.
+
+    With --ledger, the outcome is `allowed` when the authorisations on file cover the shipment,
+    and the decision names them (covered by) or what is missing or exhausted.
+    """
     with user_errors():
         shipment = parse_shipment(read_json_input(source, "shipment"))
         on = parse_date(as_of) if as_of else None
-        result = decide_shipment(shipment, on)
+        if ledger is None:
+            result = decide_shipment(shipment, on)
+        else:
+            with Ledger(ledger) as book:
+                result = book.check(shipment, on)
     if json_in:
         emit_json(result.to_dict())
     else:
@@ -332,18 +349,9 @@ def rules(
     console.print(table)
 
 
-def _mount_optional_shells() -> None:
-    """Shells that live in their own packages register their commands here."""
-    try:
-        from chipgate.ledger.cli import app as ledger_app
-        from chipgate.ledger.cli import demo
-    except ImportError:
-        return
-    app.add_typer(ledger_app, name="ledger", help="The authorisation ledger.")
-    app.command("demo")(demo)
-
-
-_mount_optional_shells()
+# Shells that live in their own packages contribute their commands.
+app.add_typer(ledger_app, name="ledger", help="The authorisation ledger: authorise, reserve, post, void, verify.")
+app.command("demo")(ledger_demo)
 
 
 def main() -> None:

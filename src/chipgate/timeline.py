@@ -68,8 +68,9 @@ def classification_timeline(
     book = rulebook or default_rulebook()
 
     def key(c: Classification) -> Hashable:
-        # The deciding rule's citation separates "no 3A090 yet" from "not controlled by it".
-        return (c.eccn, c.prong, c.undetermined, c.reasons[-1].citation)
+        # The rules consulted and the deciding citation separate "no 3A090 yet" from
+        # "not controlled by it", and one rule version from the next.
+        return (c.eccn, c.prong, c.undetermined, tuple(r.rule for r in c.reasons), c.reasons[-1].citation)
 
     def summarise(c: Classification) -> dict[str, Any]:
         return {
