@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 import shutil
 import timeit
 from importlib import resources
@@ -26,6 +27,7 @@ from chipgate.parties._names import parent_name
 from chipgate.rulebook import Rulebook
 
 DATA_DIR = Path(str(resources.files("chipgate") / "data"))
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screening.md"
 LIST_FILE = DATA_DIR / "restricted_parties.csv"
 META_FILE = DATA_DIR / "restricted_parties.meta.yaml"
 
@@ -97,6 +99,15 @@ def test_public_names_are_deliberate() -> None:
         ]
     )
     assert "normalized-exact" in MATCHERS
+
+
+def test_the_documentation_examples_run() -> None:
+    for result in (
+        doctest.testfile(str(DOCS), module_relative=False),
+        doctest.testmod(parties),
+    ):
+        assert result.attempted > 0
+        assert result.failed == 0
 
 
 # --- normalisation ------------------------------------------------------------------
@@ -231,6 +242,13 @@ def test_a_match_names_the_entry_and_the_name_that_matched(rpl: RestrictedPartyL
 )
 def test_ordinary_names_do_not_hit_the_entity_list(rpl: RestrictedPartyList, query: str) -> None:
     assert el_ids(rpl, query) == []
+
+
+def test_bare_acronyms_match_only_when_they_are_the_listed_name(rpl: RestrictedPartyList) -> None:
+    assert rpl.screen("FSB") == ()  # "Federal Security Service (FSB)"
+    assert el_ids(rpl, "Federal Security Service") != []
+    assert [m.entry.name for m in rpl.screen("DJI", lists=("EL",))] == ["DJI"]
+    assert [m.matched_name for m in rpl.screen("SMIC", lists=("EL",))] == ["SMIC"]
 
 
 def test_tencent_is_a_1260h_red_flag_but_not_on_the_entity_list(rpl: RestrictedPartyList) -> None:

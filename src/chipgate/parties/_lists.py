@@ -125,7 +125,8 @@ class RestrictedPartyList:
         """The entries `name` matches, ordered by list code then record id; empty when clear.
 
         `lists` limits the search to those list codes (None: every list). Pass ("EL",)
-        for the Entity List licence requirement of 15 CFR 744.11.
+        for the Entity List licence requirement of 15 CFR 744.11. Answers are cached per
+        (name, lists, matcher), so a name seen before costs one dictionary lookup.
         """
         key: _CacheKey = (
             name,
@@ -151,8 +152,9 @@ class RestrictedPartyList:
         if isinstance(lists, str):
             raise InputError("lists", f"give a collection of list codes such as ({lists!r},), not a string")
         wanted = frozenset(lists)
-        for code in sorted(wanted - self._lists.keys()):
-            raise InputError("lists", _unknown(code, self._lists))
+        unknown = sorted(wanted - self._lists.keys())
+        if unknown:
+            raise InputError("lists", _unknown(unknown[0], self._lists))
         return tuple(match for match in found if match.entry.list_code in wanted)
 
 

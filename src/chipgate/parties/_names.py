@@ -26,7 +26,7 @@ string, for example::
 
 Short names are accepted only when distinctive: a name other than the listed name itself
 needs at least two words or four letters once normalised. Three-letter acronyms such as
-RTI, ITS, ECS, LTE or BYD are shared by unrelated businesses everywhere, and an exact
+ITS, ECS, LTE or FSB are shared by unrelated businesses everywhere, and an exact
 match on them would flag "ITS Ltd." as a listed party; they stay visible in the entry's
 `name` and `aliases`, and are left to a matcher that can weigh other evidence.
 """

@@ -117,6 +117,10 @@ LEGAL_FORMS_AT_START: frozenset[tuple[str, ...]] = _with_spelled_out(frozenset((
 
 _LONGEST_FORM = max(len(form) for form in LEGAL_FORMS_ANYWHERE)
 _LONGEST_EDGE_FORM = max(len(form) for form in LEGAL_FORMS_AT_END | LEGAL_FORMS_AT_START)
+_FIRST_WORDS = frozenset(form[0] for form in LEGAL_FORMS_ANYWHERE)
+_LEGAL_WORDS = frozenset(
+    word for form in LEGAL_FORMS_ANYWHERE | LEGAL_FORMS_AT_END | LEGAL_FORMS_AT_START for word in form
+)
 _APOSTROPHES = re.compile("['’‘ʼ`′]")
 _NOT_WORD = re.compile(r"[^\w]|_")
 
@@ -128,9 +132,13 @@ def normalize_name(name: str) -> str:
 
 @lru_cache(maxsize=65_536)
 def _normalize(name: str) -> str:
-    text = unicodedata.normalize("NFKC", name).casefold()
-    text = "".join(char for char in unicodedata.normalize("NFKD", text) if unicodedata.category(char) != "Mn")
-    text = unicodedata.normalize("NFC", text)
+    if name.isascii():
+        # Steps 1 and 2 do nothing to ASCII but cost most of the time.
+        text = name.lower()
+    else:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        text = "".join(char for char in unicodedata.normalize("NFKD", text) if unicodedata.category(char) != "Mn")
+        text = unicodedata.normalize("NFC", text)
     text = _APOSTROPHES.sub("", text)
     text = _NOT_WORD.sub(" ", text.replace("&", " and "))
     words = text.split()
@@ -142,6 +150,8 @@ def _normalize(name: str) -> str:
 
 
 def _drop_legal_forms(words: list[str]) -> list[str]:
+    if _LEGAL_WORDS.isdisjoint(words):
+        return words
     kept: list[str] = []
     i = 0
     while i < len(words):
@@ -172,6 +182,8 @@ def _drop_legal_forms(words: list[str]) -> list[str]:
 
 def _anywhere_form_at(words: list[str], start: int) -> int:
     """The length of the longest legal form starting at `start`, or 0."""
+    if start >= len(words) or words[start] not in _FIRST_WORDS:
+        return 0
     for size in range(min(_LONGEST_FORM, len(words) - start), 0, -1):
         if tuple(words[start : start + size]) in LEGAL_FORMS_ANYWHERE:
             return size
