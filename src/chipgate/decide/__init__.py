@@ -42,7 +42,7 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         rules=rules,
         chip=chip,
         classification=classification,
-        party_hits=screen_parties(shipment, book),
+        party_hits=screen_parties(shipment, book, rules),
     )
     reasons = list(classification.reasons)
     export, export_reasons = us_export(facts)

@@ -29,7 +29,10 @@ def duties(facts: Facts) -> tuple[list[Duty], list[Reason]]:
     s = facts.shipment
     rules = facts.rules
     rate = rules.get(RATE)
-    if s.kind != "import" or rate is None or s.to_country not in rules.value(IMPORTING, ()):
+    # The duty falls on entry into the importing country, however the sender labels the
+    # movement (an "export" from Taiwan to the US is an import into the US).
+    enters = s.kind != "in_country_transfer" and s.from_country != s.to_country
+    if not enters or rate is None or s.to_country not in rules.value(IMPORTING, ()):
         return [], []
     cls = facts.classification
     bands = rules.value(BANDS, [])

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from chipgate.decide.context import Facts
 from chipgate.model import PartyHit, Reason, Shipment
-from chipgate.rulebook import Rulebook
+from chipgate.rulebook import Rulebook, RuleSet
 
 RED_FLAG_LISTS = "us.entity_list.red_flag_lists"
+LISTING_DATES = "us.entity_list.listing_dates"
 
 
-def screen_parties(shipment: Shipment, book: Rulebook) -> tuple[PartyHit, ...]:
+def not_yet_listed(entry_name: str, rules: RuleSet) -> bool:
+    """Whether an Entity List entry belongs to a family the rule data lists only after this epoch."""
+    key = ("not_yet_listed", entry_name)
+    found = rules.memo.get(key)
+    if found is None:
+        lowered = entry_name.casefold()
+        listed_now = rules.value(LISTING_DATES, ())
+        every_family = {name for value in rules.rulebook.history(LISTING_DATES) for name in value.value}
+        known = any(name.casefold() in lowered for name in every_family)
+        found = rules.memo[key] = known and not any(name.casefold() in lowered for name in listed_now)
+    return bool(found)
+
+
+def screen_parties(shipment: Shipment, book: Rulebook, rules: RuleSet) -> tuple[PartyHit, ...]:
+    """Every list entry a party matches, less Entity List entries added after the decision date."""
     restricted = book.restricted_parties
     hits: list[PartyHit] = []
     seen: set[str] = set()
@@ -24,6 +39,8 @@ def screen_parties(shipment: Shipment, book: Rulebook) -> tuple[PartyHit, ...]:
         for match in restricted.screen(party.name):
             key = f"{role}:{match.entry.record_id}"
             if key in seen:
+                continue
+            if match.entry.list_code == "EL" and not_yet_listed(match.entry.name, rules):
                 continue
             seen.add(key)
             hits.append(
