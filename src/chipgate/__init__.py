@@ -16,6 +16,7 @@ from chipgate.classify import classify as _classify
 from chipgate.decide import decide as _decide
 from chipgate.errors import ChipgateError, InputError, LedgerError, RuleDataError, UnknownChipError
 from chipgate.inputs import parse_shipment, parse_spec
+from chipgate.ledger import Ledger
 from chipgate.model import (
     Chip,
     ChipSpec,
@@ -35,6 +36,7 @@ __all__ = [
     "Classification",
     "Decision",
     "InputError",
+    "Ledger",
     "LedgerError",
     "Party",
     "Reason",
@@ -52,12 +54,18 @@ __all__ = [
 
 
 def classify(
-    chip: Chip | ChipSpec | str | Mapping[str, Any], on: dt.date, *, rulebook: Rulebook | None = None
+    chip: Chip | ChipSpec | str | Mapping[str, Any],
+    on: dt.date | None = None,
+    *,
+    rulebook: Rulebook | None = None,
 ) -> Classification:
-    """Classify a catalogue chip (id, common name or entry) or a spec (ChipSpec or its JSON mapping)."""
+    """Classify a catalogue chip (id, common name or entry) or a spec (ChipSpec or its JSON mapping).
+
+    `on` defaults to today: this public entry point is a shell, the only place the clock is read.
+    """
     if isinstance(chip, Mapping):
         chip = parse_spec(chip)
-    return _classify(chip, on, rulebook=rulebook)
+    return _classify(chip, on or dt.date.today(), rulebook=rulebook)
 
 
 def decide(
