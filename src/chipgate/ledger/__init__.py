@@ -1,11 +1,11 @@
 """The authorisation ledger: licences, approvals, caps and quotas that can never be overdrawn.
 
-    from chipgate.ledger import Ledger
-    with Ledger("ledger.sqlite") as ledger:
-        ledger.authorize({...}, actor="alice")
-        reservation = ledger.reserve("order-1", shipment, actor="alice")
-        ledger.post(reservation.key, actor="alice")
-        ledger.verify()
+from chipgate.ledger import Ledger
+with Ledger("ledger.sqlite") as ledger:
+    ledger.authorize({...}, actor="alice")
+    reservation = ledger.reserve("order-1", shipment, actor="alice")
+    ledger.post(reservation.key, actor="alice")
+    ledger.verify()
 """
 
 from chipgate.ledger.errors import (

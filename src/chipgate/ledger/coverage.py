@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
 from chipgate.ledger.errors import (
@@ -76,8 +77,13 @@ def _pick_normalizer() -> Callable[[str], str]:
 normalize_name: Callable[[str], str] = _pick_normalizer()
 
 
+@lru_cache(maxsize=65536)
+def _normalized(name: str) -> str:
+    return normalize_name(name)
+
+
 def same_party(a: str, b: str) -> bool:
-    return a == b or normalize_name(a) == normalize_name(b)
+    return a == b or _normalized(a) == _normalized(b)
 
 
 def child_id(approval_id: str, holder: str) -> str:
@@ -123,6 +129,39 @@ class Plan:
         """Every account any route could draw on, in lock order (sorted by id)."""
         return tuple(sorted({a for s in self.slots for r in s.routes for a in r}))
 
+    def resized(self, quantity: int, value_cents: int | None) -> Plan:
+        """The same routes for another quantity (and value) of the same kind of shipment."""
+        slots = tuple(
+            Slot(
+                s.requirement,
+                s.routes,
+                quantity,
+                value_cents if s.requirement == "us_export_license" else None,
+            )
+            for s in self.slots
+        )
+        return Plan(slots, self.missing, self.near_misses)
+
+
+def plan_key(shipment: Shipment, decision: Decision, on: dt.date, using: Collection[str] | None) -> tuple[object, ...]:
+    """Everything `plan_coverage` reads except quantity and value: equal keys, equal routes."""
+    return (
+        shipment.consignee.name,
+        shipment.end_user.name,
+        shipment.exporter,
+        shipment.item.chip,
+        shipment.kind,
+        shipment.to_country,
+        decision.eccn,
+        decision.classification.chip_id,
+        decision.us_export.review_policy,
+        decision.us_export.license_required,
+        decision.china_import.approval_required,
+        tuple(sorted({r.kind for r in decision.requirements})),
+        on,
+        tuple(sorted(using)) if using is not None else None,
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class Shortfall:
@@ -132,10 +171,7 @@ class Shortfall:
     unit: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.authorization_id}: needs {self.needed:,} {self.unit},"
-            f" {self.available:,} available"
-        )
+        return f"{self.authorization_id}: needs {self.needed:,} {self.unit}, {self.available:,} available"
 
 
 def shipment_products(shipment: Shipment, decision: Decision) -> frozenset[str]:
@@ -185,11 +221,7 @@ def plan_coverage(
     on = on or shipment.date
     products = shipment_products(shipment, decision)
     quantity = shipment.quantity
-    value = (
-        cents(Decimal(quantity) * shipment.unit_value_usd)
-        if shipment.unit_value_usd is not None
-        else None
-    )
+    value = cents(Decimal(quantity) * shipment.unit_value_usd) if shipment.unit_value_usd is not None else None
     near: list[NearMiss] = []
     slots: list[Slot] = []
     missing: list[str] = []
@@ -234,10 +266,7 @@ def plan_coverage(
             party_ok = (
                 _any_party(auth.consignees, shipment.consignee.name)
                 and (not auth.end_users or _any_party(auth.end_users, shipment.end_user.name))
-                and (
-                    not (auth.licensee and shipment.exporter)
-                    or same_party(auth.licensee, shipment.exporter)
-                )
+                and (not (auth.licensee and shipment.exporter) or same_party(auth.licensee, shipment.exporter))
             )
             if applicable(
                 auth,
@@ -248,9 +277,7 @@ def plan_coverage(
             ):
                 licences.append(auth)
         if licences:
-            slots.append(
-                Slot("us_export_license", tuple((a.id,) for a in licences), quantity, value)
-            )
+            slots.append(Slot("us_export_license", tuple((a.id,) for a in licences), quantity, value))
             exporter = shipment.exporter or licences[0].licensee
             # 91 FR 1684: under the case-by-case lane, China/Macau shipments of a product
             # stay within a share of the exporter's US end-user shipments of it.
@@ -266,9 +293,7 @@ def plan_coverage(
                     )
                 ]
                 if caps:
-                    slots.append(
-                        Slot("derived_volume_cap", tuple((a.id,) for a in caps), quantity, None)
-                    )
+                    slots.append(Slot("derived_volume_cap", tuple((a.id,) for a in caps), quantity, None))
             for auth in ordered:
                 if auth.kind == "per_customer_cap" and applicable(
                     auth,
@@ -330,9 +355,7 @@ def plan_coverage(
                 reason = next((n for n in near if n.authorization_id == auth_id), None)
                 if reason is not None:
                     raise reason.error()
-                raise PartyNotCovered(
-                    "authorization", f"{auth_id}: does not apply to this shipment"
-                )
+                raise PartyNotCovered("authorization", f"{auth_id}: does not apply to this shipment")
 
     return Plan(tuple(slots), tuple(missing), tuple(near))
 
@@ -349,45 +372,51 @@ class AccountLike(Protocol):
 
 
 def choose(
-    plan: Plan, accounts: Mapping[str, AccountLike]
+    plan: Plan,
+    accounts: Mapping[str, AccountLike],
+    quantity: int | None = None,
+    value_cents: int | None = None,
 ) -> tuple[tuple[Leg, ...], tuple[Shortfall, ...]]:
     """Per slot, the first route every account of which can take the quantity (and value).
 
-    Returns the legs to hold and, for each slot no route can satisfy, the shortfall of
-    its first route's first account that lacks room.
+    `quantity` and `value_cents`, when given, replace the plan's (a plan reused for another
+    shipment of the same kind). Returns the legs to hold and, for each slot no route can
+    satisfy, the shortfall of its first route's first account that lacks room.
     """
     taken: dict[str, list[int]] = {}
     legs: list[Leg] = []
     shortfalls: list[Shortfall] = []
     for slot in plan.slots:
+        units = slot.quantity if quantity is None else quantity
         carries_value = slot.requirement == "us_export_license"
-        value = (slot.value_cents or 0) if carries_value else 0
+        need_value = (slot.value_cents if quantity is None else value_cents) if carries_value else None
+        value = need_value or 0
         first_short: Shortfall | None = None
         for route in slot.routes:
             short = None
             for account_id in route:
                 account = accounts[account_id]
-                extra = taken.get(account_id, (0, 0))
+                extra = taken.get(account_id)
+                extra_units, extra_value = (extra[0], extra[1]) if extra else (0, 0)
                 if account.limit is not None:
-                    room = account.limit - account.held - account.used - extra[0]
-                    if slot.quantity > room:
-                        short = Shortfall(account_id, slot.quantity, max(0, room), "units")
+                    room = account.limit - account.held - account.used - extra_units
+                    if units > room:
+                        short = Shortfall(account_id, units, max(0, room), "units")
                         break
                 if carries_value and account.value_limit is not None:
-                    room = account.value_limit - account.value_held - account.value_used - extra[1]
-                    if slot.value_cents is None:
-                        short = Shortfall(
-                            account_id, 0, max(0, room), "US cents (give unit_value_usd)"
-                        )
+                    room = account.value_limit - account.value_held - account.value_used
+                    room -= extra_value
+                    if need_value is None:
+                        short = Shortfall(account_id, 0, max(0, room), "US cents (give unit_value_usd)")
                         break
-                    if slot.value_cents > room:
-                        short = Shortfall(account_id, slot.value_cents, max(0, room), "US cents")
+                    if need_value > room:
+                        short = Shortfall(account_id, need_value, max(0, room), "US cents")
                         break
             if short is None:
                 for account_id in route:
-                    legs.append(Leg(account_id, slot.quantity, value))
+                    legs.append(Leg(account_id, units, value))
                     mine = taken.setdefault(account_id, [0, 0])
-                    mine[0] += slot.quantity
+                    mine[0] += units
                     mine[1] += value
                 break
             first_short = first_short or short

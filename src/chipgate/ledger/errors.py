@@ -114,9 +114,7 @@ class InsufficientBalance(LedgerError):
         self.needed = needed
         self.available = available
         self.unit = unit
-        super().__init__(
-            f"{authorization_id}: needs {needed:,} {unit} but only {available:,} available"
-        )
+        super().__init__(f"{authorization_id}: needs {needed:,} {unit} but only {available:,} available")
 
 
 class NotCovered(LedgerError):
@@ -139,8 +137,7 @@ class IdempotencyConflict(LedgerError):
     def __init__(self, key: str, what: str = "reservation") -> None:
         self.key = key
         super().__init__(
-            f"key {key!r} was already used for a {what} with different content;"
-            " use a new key for a new request"
+            f"key {key!r} was already used for a {what} with different content; use a new key for a new request"
         )
 
 
@@ -150,8 +147,7 @@ class AuthorizationExists(LedgerError):
     def __init__(self, authorization_id: str) -> None:
         self.authorization_id = authorization_id
         super().__init__(
-            f"authorisation {authorization_id!r} already exists with different content;"
-            " use `amend` to change it"
+            f"authorisation {authorization_id!r} already exists with different content; use `amend` to change it"
         )
 
 

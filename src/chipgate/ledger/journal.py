@@ -47,9 +47,7 @@ def check_chain(entries: Iterable[JournalEntry]) -> tuple[int, bytes, Problem | 
             return (
                 count,
                 prev,
-                Problem(
-                    entry.seq, None, "its content does not match its hash (altered after writing)"
-                ),
+                Problem(entry.seq, None, "its content does not match its hash (altered after writing)"),
             )
         prev = entry.hash
         expected_seq += 1

@@ -27,6 +27,7 @@ from chipgate.ledger.coverage import (
     choose,
     normalize_name,
     plan_coverage,
+    plan_key,
     same_party,
 )
 from chipgate.ledger.errors import (
@@ -60,6 +61,7 @@ from chipgate.ledger.model import (
     cents,
     content_hash,
     dollars,
+    request_digest,
 )
 from chipgate.ledger.store import Store, Tx, open_store
 from chipgate.model import Decision, Shipment
@@ -159,8 +161,10 @@ class _Pending:
     request: ReserveRequest
     decision: Decision
     shipment_json: dict[str, Any]
+    shipment_text: str
     digest: str
     on: dt.date
+    value_cents: int | None
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -210,6 +214,7 @@ class Ledger:
         self._versions: dict[str, int] = {}
         self._revoked: frozenset[str] = frozenset()
         self._terms_seq = -1
+        self._plans: dict[tuple[object, ...], Plan] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -333,6 +338,7 @@ class Ledger:
                 revoked.add(auth_id)
         self._terms, self._versions = terms, versions
         self._revoked = frozenset(revoked)
+        self._plans = {}
         self._terms_seq = int(row[0])
 
     def _lock(self, tx: Tx, ids: Collection[str]) -> dict[str, _Account]:
@@ -355,9 +361,7 @@ class Ledger:
             if account is None:
                 raise _Stale()
             top = account.parent or account.id
-            if self._versions.get(top) != int(account.version) or (
-                account.revoked != (top in self._revoked)
-            ):
+            if self._versions.get(top) != int(account.version) or (account.revoked != (top in self._revoked)):
                 raise _Stale()
 
     def _write_accounts(self, tx: Tx, accounts: Iterable[_Account]) -> None:
@@ -391,8 +395,7 @@ class Ledger:
             found = self.rulebook.at(on).get(parameter)
         except KeyError:
             raise LedgerError(
-                f"the rule data has no parameter {parameter!r}; the ledger needs it to set"
-                " this limit"
+                f"the rule data has no parameter {parameter!r}; the ledger needs it to set this limit"
             ) from None
         if found is None:
             return None, {"parameter": parameter, "on": on.isoformat(), "in_force": False}
@@ -429,20 +432,14 @@ class Ledger:
         now: dt.datetime | None = None,
     ) -> Authorization:
         """Put an authorisation on file. The same id and terms again returns it unchanged."""
-        auth = (
-            authorization
-            if isinstance(authorization, Authorization)
-            else Authorization.from_dict(authorization)
-        )
+        auth = authorization if isinstance(authorization, Authorization) else Authorization.from_dict(authorization)
         auth.validate()
         at = _iso(self._now(now))
         on = self._now(now).date()
         spec = canonical_json(auth.to_dict())
 
         def op(tx: Tx) -> Authorization:
-            row = tx.one(
-                "SELECT spec FROM authorizations WHERE id = ?" + self.store.lock_rows, (auth.id,)
-            )
+            row = tx.one("SELECT spec FROM authorizations WHERE id = ?" + self.store.lock_rows, (auth.id,))
             if row is not None:
                 if row[0] == spec:
                     return auth
@@ -456,9 +453,7 @@ class Ledger:
             elif auth.kind == "duty_free_quota":
                 assert auth.planned_capacity is not None and auth.plant_status is not None
                 basis = auth.planned_capacity
-                limit, rule = self._quota_limit(
-                    basis, auth.plant_status, auth.valid_from or auth.plant_status_on or on
-                )
+                limit, rule = self._quota_limit(basis, auth.plant_status, auth.valid_from or auth.plant_status_on or on)
             value_limit = cents(auth.value_usd) if auth.value_usd is not None else None
             plant_on = auth.plant_status_on.isoformat() if auth.plant_status_on else None
             rows: list[tuple[Any, ...]] = [
@@ -530,9 +525,7 @@ class Ledger:
                 assert new.planned_capacity is not None
                 top.basis = new.planned_capacity
                 status_on = dt.date.fromisoformat(top.plant_status_on)
-                top.limit, payload["rule"] = self._quota_limit(
-                    top.basis, top.plant_status, status_on
-                )
+                top.limit, payload["rule"] = self._quota_limit(top.basis, top.plant_status, status_on)
             top.value_limit = cents(new.value_usd) if new.value_usd is not None else None
             for holder, sub_limit in new.sub_limits.items():
                 accounts[child_id(authorization_id, holder)].limit = sub_limit
@@ -543,9 +536,7 @@ class Ledger:
                         f" {account.committed:,} units already held or used; void pending"
                         " reservations first"
                     )
-                if account.value_limit is not None and account.value_limit < (
-                    account.value_held + account.value_used
-                ):
+                if account.value_limit is not None and account.value_limit < (account.value_held + account.value_used):
                     raise LimitBelowUsage(f"{account.id}: value limit below value committed")
                 account.dirty = True
                 deltas[account.id] = {"limit": account.limit, "value_limit": account.value_limit}
@@ -553,8 +544,7 @@ class Ledger:
             spec = canonical_json(new.to_dict())
             self._write_accounts(tx, accounts.values())
             tx.execute(
-                "UPDATE authorizations SET spec = ?, version = version + 1 WHERE id = ?"
-                " OR parent = ?",
+                "UPDATE authorizations SET spec = ?, version = version + 1 WHERE id = ? OR parent = ?",
                 (spec, authorization_id, authorization_id),
             )
             self._append(tx, [("amend", authorization_id, payload)], at, actor, terms_changed=True)
@@ -578,8 +568,7 @@ class Ledger:
             if row[2]:
                 return
             tx.execute(
-                "UPDATE authorizations SET revoked = 1, version = version + 1"
-                " WHERE id = ? OR parent = ?",
+                "UPDATE authorizations SET revoked = 1, version = version + 1 WHERE id = ? OR parent = ?",
                 (authorization_id, authorization_id),
             )
             ids = [
@@ -596,8 +585,7 @@ class Ledger:
 
     def _top_row(self, tx: Tx, authorization_id: str) -> tuple[Any, ...]:
         row = tx.one(
-            "SELECT id, spec, revoked FROM authorizations WHERE id = ? AND parent IS NULL"
-            + self.store.lock_rows,
+            "SELECT id, spec, revoked FROM authorizations WHERE id = ? AND parent IS NULL" + self.store.lock_rows,
             (authorization_id,),
         )
         if row is None:
@@ -615,8 +603,7 @@ class Ledger:
 
     def _us_shipped(self, tx: Tx, exporter: str, product: str) -> int:
         row = tx.one(
-            "SELECT COALESCE(SUM(quantity), 0) FROM us_shipments WHERE exporter = ?"
-            " AND product = ?",
+            "SELECT COALESCE(SUM(quantity), 0) FROM us_shipments WHERE exporter = ? AND product = ?",
             (normalize_name(exporter), product.casefold()),
         )
         return int(row[0]) if row else 0
@@ -707,14 +694,10 @@ class Ledger:
             self._top_row(tx, authorization_id)
             account = self._lock(tx, [authorization_id])[authorization_id]
             if account.kind != "duty_free_quota":
-                raise LedgerInputError(
-                    "authorization", f"{authorization_id} is a {account.kind}, not a quota"
-                )
+                raise LedgerInputError("authorization", f"{authorization_id} is a {account.kind}, not a quota")
             payload: dict[str, Any] = {"status": status, "on": on.isoformat()}
             deltas: dict[str, Any] = {}
-            if account.plant_status_on is None or on >= dt.date.fromisoformat(
-                account.plant_status_on
-            ):
+            if account.plant_status_on is None or on >= dt.date.fromisoformat(account.plant_status_on):
                 limit, payload["rule"] = self._quota_limit(int(account.basis), status, on)
                 # The quota cannot shrink below what was already imported under it.
                 account.limit = max(limit, account.committed)
@@ -737,17 +720,13 @@ class Ledger:
             try:
                 module = importlib.import_module("chipgate.decide")
             except ModuleNotFoundError:
-                raise LedgerError(
-                    "chipgate.decide is not available; pass decision= to reserve"
-                ) from None
+                raise LedgerError("chipgate.decide is not available; pass decision= to reserve") from None
             decide_fn = module.decide
             rulebook = self.rulebook
             self._decider = lambda s, d: decide_fn(s, d, rulebook=rulebook)  # type: ignore[no-any-return]
         return self._decider(shipment, on)
 
-    def check(
-        self, shipment: Shipment, on: dt.date | None = None, *, decision: Decision | None = None
-    ) -> Decision:
+    def check(self, shipment: Shipment, on: dt.date | None = None, *, decision: Decision | None = None) -> Decision:
         """The decision with `covered_by` and `missing` filled from the authorisations on file;
         `allowed` when everything the rules require is covered with room to spare."""
         on = on or shipment.date
@@ -833,8 +812,7 @@ class Ledger:
             existing: dict[str, str] = {}
             for chunk in _chunks(keys):
                 for key, digest in tx.all(
-                    f"SELECT key, content_hash FROM reservations WHERE key IN"
-                    f" ({_marks(len(chunk))})",
+                    f"SELECT key, content_hash FROM reservations WHERE key IN ({_marks(len(chunk))})",
                     tuple(chunk),
                 ):
                     existing[key] = digest
@@ -862,53 +840,51 @@ class Ledger:
             entries: list[tuple[str, str, dict[str, Any]]] = []
             for i, prepared, plan in plans:
                 key = prepared.request.key
+                quantity = prepared.request.shipment.quantity
                 if key in new_in_batch:
                     digest, first = new_in_batch[key]
                     out[i] = out[first] if digest == prepared.digest else IdempotencyConflict(key)
                     continue
-                legs, shortfalls = choose(plan, accounts)
+                legs, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
                 if shortfalls and not expired_once:
                     expired_once = True
                     entries.extend(self._expire_due(tx, at, accounts))
-                    legs, shortfalls = choose(plan, accounts)
+                    legs, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
                 if shortfalls:
                     s = shortfalls[0]
                     out[i] = InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
                     continue
                 legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
-                deltas: dict[str, dict[str, int]] = {}
                 for leg in legs:
                     account = accounts[leg.authorization_id]
                     account.held += leg.quantity
                     account.value_held += leg.value_cents
                     account.dirty = True
-                    d = deltas.setdefault(leg.authorization_id, {"held": 0, "value_held": 0})
-                    d["held"] += leg.quantity
-                    d["value_held"] += leg.value_cents
                     leg_rows.append((key, leg.authorization_id, leg.quantity, leg.value_cents))
-                shipment_text = canonical_json(prepared.shipment_json)
                 reservation_rows.append(
                     (
                         key,
                         prepared.digest,
                         "pending",
                         prepared.request.shipment.quantity,
-                        shipment_text,
+                        prepared.shipment_text,
                         at,
                         expires_at,
                         actor,
                     )
                 )
+                # The shipment itself is stored with the reservation; the entry commits to
+                # it by hash (verify recomputes it), and the legs give the balance changes.
                 entries.append(
                     (
                         "reserve",
                         key,
                         {
                             "content_hash": prepared.digest,
-                            "shipment": prepared.shipment_json,
+                            "on": prepared.on.isoformat(),
+                            "using": list(prepared.request.using or ()),
                             "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
                             "expires_at": expires_at,
-                            "deltas": deltas,
                         },
                     )
                 )
@@ -929,8 +905,7 @@ class Ledger:
                 reservation_rows,
             )
             tx.many(
-                "INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents) VALUES (?, ?, ?, ?)",
                 leg_rows,
             )
             self._write_accounts(tx, accounts.values())
@@ -952,15 +927,12 @@ class Ledger:
             raise InvalidQuantity("quantity", f"{quantity!r}; a reservation holds 1 or more units")
         on = request.on or request.shipment.date
         shipment_json = request.shipment.to_dict()
-        digest = content_hash(
-            {
-                "shipment": shipment_json,
-                "using": sorted(request.using) if request.using else None,
-                "on": on.isoformat(),
-            }
-        )
+        shipment_text = canonical_json(shipment_json)
+        digest = request_digest(shipment_text, on.isoformat(), request.using)
         decision = request.decision or self._decide(request.shipment, on)
-        return _Pending(request, decision, shipment_json, digest, on)
+        unit_value = request.shipment.unit_value_usd
+        value = cents(quantity * unit_value) if unit_value is not None else None
+        return _Pending(request, decision, shipment_json, shipment_text, digest, on, value)
 
     def _plan(self, prepared: _Pending) -> Plan:
         decision = prepared.decision
@@ -968,25 +940,23 @@ class Ledger:
             why = "; ".join(r.text for r in decision.reasons[-2:]) or "the rules forbid it"
             raise ShipmentBlocked(f"shipment is blocked: {why}")
         using = prepared.request.using
-        if using:
-            for auth_id in using:
-                if auth_id not in self._terms:
-                    raise UnknownAuthorization(auth_id, "using")
-        plan = plan_coverage(
-            prepared.request.shipment,
-            decision,
-            self._terms,
-            prepared.on,
-            revoked=self._revoked,
-            using=using,
-        )
+        shipment = prepared.request.shipment
+        key = plan_key(shipment, decision, prepared.on, using)
+        plan = self._plans.get(key)
+        if plan is None:
+            if using:
+                for auth_id in using:
+                    if auth_id not in self._terms:
+                        raise UnknownAuthorization(auth_id, "using")
+            plan = plan_coverage(shipment, decision, self._terms, prepared.on, revoked=self._revoked, using=using)
+            if len(self._plans) > 4096:
+                self._plans.clear()
+            self._plans[key] = plan
         if plan.missing:
             raise _precise(plan.missing, plan.near_misses)
         return plan
 
-    def _expire_due(
-        self, tx: Tx, at: str, accounts: dict[str, _Account]
-    ) -> list[tuple[str, str, dict[str, Any]]]:
+    def _expire_due(self, tx: Tx, at: str, accounts: dict[str, _Account]) -> list[tuple[str, str, dict[str, Any]]]:
         """Expire pending reservations past their time that hold only on these (locked)
         accounts; returns their journal entries."""
         if not accounts:
@@ -1027,9 +997,7 @@ class Ledger:
         self._finish(tx, done, "expired", at)
         return entries
 
-    def _release(
-        self, accounts: Mapping[str, _Account], legs: Sequence[Leg], *, post: bool
-    ) -> dict[str, Any]:
+    def _release(self, accounts: Mapping[str, _Account], legs: Sequence[Leg], *, post: bool) -> dict[str, Any]:
         deltas: dict[str, dict[str, int]] = {}
         for leg in legs:
             account = accounts[leg.authorization_id]
@@ -1100,9 +1068,7 @@ class Ledger:
     def reservations(self, status: str | None = None) -> list[Reservation]:
         def op(tx: Tx) -> list[Reservation]:
             if status:
-                rows = tx.all(
-                    "SELECT key FROM reservations WHERE status = ? ORDER BY key", (status,)
-                )
+                rows = tx.all("SELECT key FROM reservations WHERE status = ? ORDER BY key", (status,))
             else:
                 rows = tx.all("SELECT key FROM reservations ORDER BY key")
             keys = [r[0] for r in rows]
@@ -1140,9 +1106,7 @@ class Ledger:
                 raise AlreadyVoided(f"reservation {key!r} was voided; it cannot be posted")
             if status == "expired":
                 if post:
-                    raise ReservationExpired(
-                        f"reservation {key!r} expired; reserve again under a new key"
-                    )
+                    raise ReservationExpired(f"reservation {key!r} expired; reserve again under a new key")
                 return self._load_reservations(tx, [key])[key], None
             legs = self._legs(tx, [key]).get(key, [])
             accounts = self._lock(tx, [leg.authorization_id for leg in legs])
@@ -1152,9 +1116,7 @@ class Ledger:
                 self._finish(tx, [key], "expired", at)
                 self._append(tx, [("expire", key, entry)], at, actor)
                 if post:
-                    return None, ReservationExpired(
-                        f"reservation {key!r} expired at {expires_at}; reserve again"
-                    )
+                    return None, ReservationExpired(f"reservation {key!r} expired at {expires_at}; reserve again")
                 return self._load_reservations(tx, [key])[key], None
             if post:
                 for account in accounts.values():
@@ -1183,8 +1145,7 @@ class Ledger:
             keys = [
                 r[0]
                 for r in tx.all(
-                    "SELECT key FROM reservations WHERE status = 'pending' AND expires_at <= ?"
-                    f" ORDER BY key{skip}",
+                    f"SELECT key FROM reservations WHERE status = 'pending' AND expires_at <= ? ORDER BY key{skip}",
                     (at,),
                 )
             ]
@@ -1192,9 +1153,7 @@ class Ledger:
                 return []
             legs = self._legs(tx, keys)
             accounts = self._lock(tx, {g.authorization_id for ls in legs.values() for g in ls})
-            entries = [
-                ("expire", k, self._release(accounts, legs.get(k, []), post=False)) for k in keys
-            ]
+            entries = [("expire", k, self._release(accounts, legs.get(k, []), post=False)) for k in keys]
             self._write_accounts(tx, accounts.values())
             self._finish(tx, keys, "expired", at)
             self._append(tx, entries, at, actor)
@@ -1223,14 +1182,9 @@ class Ledger:
                 return found
         raise UnknownAuthorization(authorization_id)
 
-    def journal(
-        self, *, since: int = 0, limit: int | None = None, subject: str | None = None
-    ) -> list[JournalEntry]:
+    def journal(self, *, since: int = 0, limit: int | None = None, subject: str | None = None) -> list[JournalEntry]:
         def op(tx: Tx) -> list[JournalEntry]:
-            sql = (
-                "SELECT seq, at, actor, op, subject, payload, prev_hash, hash FROM journal"
-                " WHERE seq > ?"
-            )
+            sql = "SELECT seq, at, actor, op, subject, payload, prev_hash, hash FROM journal WHERE seq > ?"
             params: list[Any] = [since]
             if subject is not None:
                 sql += " AND subject = ?"
@@ -1254,7 +1208,7 @@ class Ledger:
         def op(tx: Tx) -> VerifyReport:
             state: dict[str, list[Any]] = {}
             touched: dict[str, int] = {}
-            statuses: dict[str, str] = {}
+            statuses: dict[str, tuple[str, str, str, list[str], int]] = {}
             problem: Problem | None = None
 
             def entries() -> Iterator[JournalEntry]:
@@ -1280,26 +1234,12 @@ class Ledger:
             problem = chain_problem or problem
             head = tx.one("SELECT seq, hash FROM journal_head WHERE id = 1")
             rows = tx.all(f"SELECT {_COLUMNS} FROM authorizations ORDER BY id")
-            if (
-                problem is None
-                and head is not None
-                and (int(head[0]) != count or bytes(head[1]) != last_hash)
-            ):
+            if problem is None and head is not None and (int(head[0]) != count or bytes(head[1]) != last_hash):
                 problem = Problem(int(head[0]), None, "the chain's recorded tip does not match")
             if problem is None:
                 problem = _compare_balances(rows, state, touched)
             if problem is None:
-                for key, status in tx.all("SELECT key, status FROM reservations ORDER BY key"):
-                    if statuses.get(key) != status:
-                        problem = Problem(
-                            None,
-                            None,
-                            f"reservation {key!r} is {status!r} but the journal says"
-                            f" {statuses.get(key)!r}",
-                        )
-                        break
-                if problem is None and len(statuses) != len(tx.all("SELECT key FROM reservations")):
-                    problem = Problem(None, None, "a journalled reservation is missing")
+                problem = _compare_reservations(tx, statuses)
             return VerifyReport(problem is None, count, len(rows), problem)
 
         return self._run(op, write=False)
@@ -1326,21 +1266,29 @@ def _replay(
     entry: JournalEntry,
     state: dict[str, list[Any]],
     touched: dict[str, int],
-    statuses: dict[str, str],
+    statuses: dict[str, tuple[str, str, str, list[str], int]],
 ) -> Problem | None:
     try:
         data = entry.data
-        for account_id, changes in data.get("deltas", {}).items():
+        deltas: dict[str, dict[str, Any]] = data.get("deltas", {})
+        if entry.op == "reserve":
+            deltas = {}
+            for account_id, quantity, value in data["legs"]:
+                d = deltas.setdefault(account_id, {"held": 0, "value_held": 0})
+                d["held"] += int(quantity)
+                d["value_held"] += int(value)
+        for account_id, changes in deltas.items():
             values = state.setdefault(account_id, [None, 0, 0, None, 0, 0, False])
             for name, change in changes.items():
                 i = _FIELDS.index(name)
                 values[i] = change if name in _ABSOLUTE else values[i] + change
             touched[account_id] = entry.seq
         if entry.op == "reserve":
-            statuses[entry.subject] = "pending"
+            statuses[entry.subject] = ("pending", data["content_hash"], data["on"], list(data["using"]), entry.seq)
         elif entry.op in ("post", "void", "expire"):
-            statuses[entry.subject] = {"post": "posted", "void": "voided"}.get(entry.op, "expired")
-    except (ValueError, TypeError, AttributeError, KeyError):
+            status = {"post": "posted", "void": "voided"}.get(entry.op, "expired")
+            statuses[entry.subject] = (status, *statuses[entry.subject][1:])
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         return Problem(entry.seq, None, "its payload is not a valid ledger change")
     return None
 
@@ -1375,6 +1323,33 @@ def _compare_balances(
     for account_id in state:
         if account_id not in seen:
             return Problem(touched.get(account_id), account_id, "is journalled but not stored")
+    return None
+
+
+def _compare_reservations(tx: Tx, journalled: Mapping[str, tuple[str, str, str, list[str], int]]) -> Problem | None:
+    """Each stored reservation has the status the journal gives and the shipment it hashed."""
+    seen = 0
+    since = ""
+    while True:
+        rows = tx.all(
+            "SELECT key, status, shipment FROM reservations WHERE key > ? ORDER BY key LIMIT 5000",
+            (since,),
+        )
+        if not rows:
+            break
+        for key, status, shipment_text in rows:
+            seen += 1
+            found = journalled.get(key)
+            if found is None:
+                return Problem(None, None, f"reservation {key!r} is stored but never journalled")
+            want, digest, on, using, seq = found
+            if status != want:
+                return Problem(seq, None, f"reservation {key!r} is stored as {status!r}, journalled {want!r}")
+            if request_digest(shipment_text, on, using) != digest:
+                return Problem(seq, None, f"reservation {key!r}: the stored shipment differs from the journalled one")
+            since = key
+    if seen != len(journalled):
+        return Problem(None, None, "a journalled reservation is missing from storage")
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
@@ -76,9 +76,18 @@ def dollars(amount_cents: int | None) -> Decimal | None:
     return None if amount_cents is None else Decimal(amount_cents) / 100
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of a value: sorted keys, no spaces; what hashes are taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
+
+
+def request_digest(shipment_text: str, on: str, using: Sequence[str] | None) -> str:
+    """What makes two reservation requests the same: shipment, decision date, named authorisations."""
+    material = f"{shipment_text}\n{on}\n{','.join(sorted(using)) if using else ''}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def content_hash(value: Any) -> str:
@@ -150,17 +159,13 @@ class Authorization:
             raise InvalidAuthorization("authorization", "expected a JSON object")
         unknown = sorted(set(raw) - _FIELDS)
         if unknown:
-            raise InvalidAuthorization(
-                unknown[0], f"unknown field; allowed: {', '.join(sorted(_FIELDS))}"
-            )
+            raise InvalidAuthorization(unknown[0], f"unknown field; allowed: {', '.join(sorted(_FIELDS))}")
         auth_id = raw.get("id")
         if not isinstance(auth_id, str) or not auth_id.strip() or "#" in auth_id:
             raise InvalidAuthorization("id", "a non-empty text id without '#' is required")
         kind = raw.get("kind")
         if kind not in AUTHORIZATION_KINDS:
-            raise InvalidAuthorization(
-                "kind", f"{kind!r}; allowed: {', '.join(AUTHORIZATION_KINDS)}"
-            )
+            raise InvalidAuthorization("kind", f"{kind!r}; allowed: {', '.join(AUTHORIZATION_KINDS)}")
         auth = cls(
             id=auth_id.strip(),
             kind=cast(AuthorizationKind, kind),
@@ -215,9 +220,7 @@ class Authorization:
             if not self.products:
                 raise InvalidAuthorization("products", "an approval names its chips")
             if self.status not in APPROVAL_STATUSES:
-                raise InvalidAuthorization(
-                    "status", f"{self.status!r}; allowed: {', '.join(APPROVAL_STATUSES)}"
-                )
+                raise InvalidAuthorization("status", f"{self.status!r}; allowed: {', '.join(APPROVAL_STATUSES)}")
             for holder, limit in self.sub_limits.items():
                 if holder not in self.holders:
                     raise InvalidAuthorization(f"sub_limits.{holder}", "is not one of the holders")
@@ -234,9 +237,7 @@ class Authorization:
             if len(self.products) != 1:
                 raise InvalidAuthorization("products", "a volume cap is per product: name one")
             if self.quantity is not None:
-                raise InvalidAuthorization(
-                    "quantity", "a derived cap's limit follows recorded US shipments; omit it"
-                )
+                raise InvalidAuthorization("quantity", "a derived cap's limit follows recorded US shipments; omit it")
         elif kind == "duty_free_quota":
             if not self.company:
                 raise InvalidAuthorization("company", "a quota names its company")
@@ -249,9 +250,7 @@ class Authorization:
             if self.plant_status_on is None:
                 raise InvalidAuthorization("plant_status_on", "the date the status took effect")
             if self.quantity is not None:
-                raise InvalidAuthorization(
-                    "quantity", "a quota's limit follows the plant status; omit it"
-                )
+                raise InvalidAuthorization("quantity", "a quota's limit follows the plant status; omit it")
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,8 +107,7 @@ class Store(ABC):
                         (GENESIS,),
                     )
                 tx.execute(
-                    "INSERT INTO schema_version (version, description, applied_at)"
-                    " VALUES (?, ?, ?)",
+                    "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                     (
                         migration.version,
                         migration.description,
@@ -190,9 +189,7 @@ class SqliteStore(Store):
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
     def _has_table(self, tx: Tx, name: str) -> bool:
-        return (
-            tx.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
-        )
+        return tx.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
 
     def _lock_for_migration(self, tx: Tx) -> None:
         return None  # BEGIN IMMEDIATE already excludes other writers
@@ -240,9 +237,7 @@ class PostgresStore(Store):
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)
         if schema is not None and not _SCHEMA_NAME.match(schema):
-            raise LedgerInputError(
-                "--ledger", f"schema {schema!r}: use lower-case letters, digits and _"
-            )
+            raise LedgerInputError("--ledger", f"schema {schema!r}: use lower-case letters, digits and _")
         conninfo = urlunsplit(parts._replace(query=urlencode(query)))
         self.location = urlunsplit(parts._replace(netloc=parts.hostname or "", query=""))
         self.schema = schema
@@ -263,9 +258,7 @@ class PostgresStore(Store):
 
     def retryable(self, exc: BaseException) -> bool:
         errors = self._psycopg.errors
-        return isinstance(
-            exc, errors.DeadlockDetected | errors.SerializationFailure | errors.UniqueViolation
-        )
+        return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure | errors.UniqueViolation)
 
     def _has_table(self, tx: Tx, name: str) -> bool:
         row = tx.one("SELECT to_regclass(?) IS NOT NULL", (name,))
