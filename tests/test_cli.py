@@ -128,3 +128,26 @@ def test_rules_shows_a_parameter_history() -> None:
     assert code == 0
     history = json.loads(out)
     assert [h["citation"] for h in history] == ["87 FR 62186", "88 FR 73458"]
+
+
+def test_overlay_changes_the_answer_without_touching_the_bundled_rules() -> None:
+    overlay = str(EXAMPLES / "overlay-lane-ceiling-30000.yaml")
+    shipment = json.loads((EXAMPLES / "h200-to-china.json").read_text())
+    shipment["item"] = {"chip": "intel-gaudi3"}
+    args = ("decide", "-", "--json")
+    code, out, _ = run(*args, stdin=json.dumps(shipment))
+    assert code == 0 and json.loads(out)["us_export"]["review_policy"] == "presumption_of_denial"
+    code, out, _ = run(*args, "--overlay", overlay, stdin=json.dumps(shipment))
+    assert code == 0
+    body = json.loads(out)
+    assert body["us_export"]["review_policy"] == "case_by_case"
+    assert body["rulebook_version"] != json.loads(run(*args, stdin=json.dumps(shipment))[1])["rulebook_version"]
+
+
+def test_overlay_naming_an_unknown_parameter_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(
+        "parameters:\n  us.license_policy.h200_lanes:\n    values:\n      - {from: 2026-01-15, value: 1, citation: x}\n"
+    )
+    code, _, err = run("classify", "h200", "--overlay", str(bad))
+    assert code == 2 and "h200_lanes" in err

@@ -7,6 +7,7 @@ Exit status: 0 done; 1 only where a command documents a finding (`decide --fail-
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,12 +15,13 @@ from rich.table import Table
 
 from chipgate.classify import classify as classify_chip
 from chipgate.decide import decide as decide_shipment
+from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment, parse_spec
 from chipgate.ledger import Ledger
 from chipgate.ledger.cli import app as ledger_app
 from chipgate.ledger.cli import demo as ledger_demo
 from chipgate.model import Chip, Classification, Decision, Reason
-from chipgate.rulebook import default_rulebook
+from chipgate.rulebook import Rulebook, default_rulebook
 from chipgate.shell import (
     EXIT_FINDING,
     console,
@@ -42,6 +44,15 @@ app.add_typer(chips_app, name="chips")
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Overlay = Annotated[
+    str | None,
+    typer.Option("--overlay", help="A reform overlay: a rule file whose values replace the bundled ones (what-if)."),
+]
+
+
+def _rulebook(overlay: str | None) -> Rulebook:
+    book = default_rulebook()
+    return book if overlay is None else book.with_overlay(Path(overlay))
 
 
 def _print_reasons(reasons: tuple[Reason, ...] | list[Reason], title: str = "Reasons") -> None:
@@ -81,15 +92,17 @@ def classify(
     ],
     as_of: AsOf = None,
     json_out: JsonOut = False,
+    overlay: Overlay = None,
 ) -> None:
     """Classify a chip under ECCN 3A090 as in force on a date."""
     with user_errors():
         on = parse_date(as_of)
+        book = _rulebook(overlay)
         if chip == "-" or chip.endswith(".json"):
             spec = parse_spec(read_json_input(chip, "spec"))
-            result = classify_chip(spec, on)
+            result = classify_chip(spec, on, rulebook=book)
         else:
-            result = classify_chip(default_rulebook().catalogue.resolve(chip), on)
+            result = classify_chip(book.catalogue.resolve(chip), on, rulebook=book)
     if json_out:
         emit_json(result.to_dict())
     else:
@@ -143,10 +156,9 @@ def decide(
     fail_on_license: Annotated[bool, typer.Option(help="Exit 1 when the outcome is not 'allowed'.")] = False,
     ledger: Annotated[
         str | None,
-        typer.Option(
-            "--ledger", help="Check the authorisations on file in this ledger (path or postgresql:// URL)."
-        ),
+        typer.Option("--ledger", help="Check the authorisations on file in this ledger (path or postgresql:// URL)."),
     ] = None,
+    overlay: Overlay = None,
 ) -> None:
     """Decide a shipment: US export licence and review policy, China import approval, duties.
 
@@ -156,8 +168,12 @@ def decide(
     with user_errors():
         shipment = parse_shipment(read_json_input(source, "shipment"))
         on = parse_date(as_of) if as_of else None
+        if ledger is not None and overlay is not None:
+            raise InputError(
+                "--overlay", "cannot be combined with --ledger: the ledger decides under the bundled rules"
+            )
         if ledger is None:
-            result = decide_shipment(shipment, on)
+            result = decide_shipment(shipment, on, rulebook=_rulebook(overlay))
         else:
             with Ledger(ledger) as book:
                 result = book.check(shipment, on)
@@ -204,21 +220,23 @@ def timeline(
     since: Annotated[str, typer.Option("--from", help="First date to show.")] = "2022-01-01",
     until: Annotated[str | None, typer.Option("--until", help="Last date to consider.")] = None,
     json_out: JsonOut = False,
+    overlay: Overlay = None,
 ) -> None:
     """How a chip's classification (or, with --to, a shipment's decision) changed over time."""
     from chipgate.inputs import parse_country
 
     with user_errors():
-        found: Chip = default_rulebook().catalogue.resolve(chip)
+        book = _rulebook(overlay)
+        found: Chip = book.catalogue.resolve(chip)
         start = parse_date(since, "--from")
         end = parse_date(until, "--until") if until else None
         if to is None:
-            periods = classification_timeline(found, start=start, end=end)
+            periods = classification_timeline(found, start=start, end=end, rulebook=book)
             columns = ["eccn", "prong", "undetermined"]
         else:
             country = parse_country(to, "--to")
             assert country is not None
-            periods = decision_timeline(found, country, start=start, end=end)
+            periods = decision_timeline(found, country, start=start, end=end, rulebook=book)
             columns = ["outcome", "eccn", "license_required", "review_policy", "china_approval_required", "duty_rate"]
     if json_out:
         emit_json({"chip": found.id, "to": to, "periods": [p.to_dict() for p in periods]})
@@ -239,8 +257,6 @@ def chips(
     catalogue = default_rulebook().catalogue
     with user_errors():
         if vendor is not None and vendor.casefold() not in {v.casefold() for v in catalogue.vendors()}:
-            from chipgate.errors import InputError
-
             raise InputError(
                 "--vendor", f"{vendor!r} is not a vendor in the catalogue; known: {', '.join(catalogue.vendors())}"
             )
@@ -294,8 +310,6 @@ def rules(
     book = default_rulebook()
     with user_errors():
         if parameter is not None and parameter not in book.parameters:
-            from chipgate.errors import InputError
-
             raise InputError("parameter", f"{parameter!r} is not a rule parameter; run `chipgate rules` to list them")
         on = parse_date(as_of)
     if parameter is not None:

@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chipgate.rulebook.loader import DatedValue, Parameter, load_rule_dir
+from chipgate.errors import RuleDataError
+from chipgate.rulebook.loader import DatedValue, Parameter, load_overlay, load_rule_dir
 
 if TYPE_CHECKING:
     from chipgate.catalogue import Catalogue
@@ -105,14 +106,28 @@ class Rulebook:
         return self.parameters[parameter].values
 
     def with_parameters(self, overlay: Iterable[Parameter]) -> Rulebook:
-        """A rulebook where the given parameters replace or add to these (a reform overlay)."""
+        """A rulebook where the given parameters replace these (a reform overlay, OpenFisca-style).
+
+        An overlay may only replace parameters the rulebook has: a misspelt id would
+        otherwise be silently ignored by every rule that reads the real one.
+        """
         merged = dict(self.parameters)
         extra = b""
         for p in overlay:
+            if p.id not in merged:
+                raise RuleDataError(p.file, p.id, "the overlay names a parameter the rulebook does not have")
             merged[p.id] = p
             extra += repr(p).encode()
         book = Rulebook(merged, data_dir=self._data_dir, source_bytes=self._source_bytes + extra)
+        # The catalogue and lists do not change with an overlay; share them rather than reload.
+        for shared in ("catalogue", "restricted_parties"):
+            if shared in self.__dict__:
+                book.__dict__[shared] = self.__dict__[shared]
         return book
+
+    def with_overlay(self, path: Path) -> Rulebook:
+        """This rulebook with the parameters of an overlay file replaced (see docs/rules.md)."""
+        return self.with_parameters(load_overlay(path).values())
 
     @cached_property
     def catalogue(self) -> Catalogue:

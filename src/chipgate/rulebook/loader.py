@@ -196,9 +196,18 @@ def parse_rule_file(namespace: str, text: str, file: str) -> dict[str, Parameter
         raise RuleDataError(file, "parameters", "a rule file needs a mapping of parameters")
     out: dict[str, Parameter] = {}
     for key, raw_param in params.items():
-        pid = f"{namespace}.{key}"
+        pid = f"{namespace}.{key}" if namespace else str(key)
         out[pid] = parse_parameter(pid, raw_param, file)
     return out
+
+
+def load_overlay(path: Path) -> dict[str, Parameter]:
+    """A reform overlay: a rule file whose parameter keys are full ids (`us.license_policy.h200_lane`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleDataError(str(path), "", f"cannot read the overlay: {exc.strerror}") from None
+    return parse_rule_file("", text, str(path))
 
 
 def load_rule_dir(root: Path) -> dict[str, Parameter]:
