@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from chipgate.ledger import Ledger
 from chipgate.service.auth import ROLES, KeyStore
-from chipgate.service.ledger_access import describe_target, find_seeder, seed_if_empty
-from chipgate.shell import console, emit_json, err_console, user_errors
+from chipgate.service.ledger_access import describe_target, seed_if_empty
+from chipgate.shell import console, emit_json, user_errors
 
 LedgerOption = Annotated[
     str | None,
@@ -25,8 +26,8 @@ LedgerOption = Annotated[
 keys_app = typer.Typer(help="API keys for `chipgate serve`: create, list, revoke.", no_args_is_help=True)
 
 
-def _open(target: str | None) -> tuple[Ledger, KeyStore]:
-    ledger = Ledger(target)
+def _open(target: str | None, **options: Any) -> tuple[Ledger, KeyStore]:
+    ledger = Ledger(target, **options)
     keys = KeyStore(ledger.store)
     keys.ensure_table()
     return ledger, keys
@@ -37,14 +38,12 @@ def prepare(target: str | None, seed: bool | None) -> tuple[bool, str | None]:
     ledger (by default only the embedded one) and create the first admin key.
 
     Returns whether it seeded and the new admin token (None when keys already exist)."""
-    ledger, keys = _open(target)
+    # The scenario's orders are held for weeks between contract and shipment.
+    ledger, keys = _open(target, reservation_ttl=dt.timedelta(days=30))
     try:
         seeded = False
         if seed if seed is not None else target is None:
-            if find_seeder() is None:
-                err_console.print("[yellow]note:[/] no scenario seeding is installed; the ledger starts empty")
-            else:
-                seeded = seed_if_empty(ledger)
+            seeded = seed_if_empty(ledger)
         token = keys.create("admin", "admin") if keys.is_empty() else None
         return seeded, token
     finally:

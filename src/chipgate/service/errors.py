@@ -66,6 +66,9 @@ def install(app: FastAPI) -> None:
 
     async def on_ledger(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, LedgerError)
+        if isinstance(exc, InputError):
+            # A ledger refusal of bad input (LedgerInputError) names its field like any other.
+            return invalid(("body",), exc)
         extra: dict[str, Any] = {}
         for name in ("missing", "authorization_id", "needed", "available", "unit", "key"):
             value = getattr(exc, name, None)
@@ -89,7 +92,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(WhereError, on_where)
-    # Ledger input errors are InputErrors too; the more specific class is registered, so it wins.
     app.add_exception_handler(InputError, on_input)
     app.add_exception_handler(LedgerError, on_ledger)
     app.add_exception_handler(RuleDataError, on_rule_data)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -23,15 +22,6 @@ from chipgate.ledger.store import default_location, is_postgres
 
 T = TypeVar("T")
 
-# Where the ledger's scenario seeding may live; the first callable found is used.
-_SEEDERS: tuple[tuple[str, str], ...] = (
-    ("chipgate.ledger.demo", "seed_scenario"),
-    ("chipgate.ledger.demo", "seed"),
-    ("chipgate.ledger.demo", "seed_demo"),
-    ("chipgate.ledger.scenario", "seed_scenario"),
-    ("chipgate.ledger.scenario", "seed"),
-    ("chipgate.ledger.cli", "seed_scenario"),
-)
 SEED_ACTOR = "chipgate-demo"
 
 
@@ -80,36 +70,20 @@ class LedgerAccess:
 # ---- first start -------------------------------------------------------------------------
 
 
-def find_seeder() -> Callable[..., Any] | None:
-    for module_name, attribute in _SEEDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        found = getattr(module, attribute, None)
-        if callable(found):
-            return found  # type: ignore[no-any-return]
-    return None
-
-
 def is_empty(ledger: Ledger) -> bool:
     return not ledger.authorizations() and not ledger.journal(limit=1)
 
 
 def seed_if_empty(ledger: Ledger) -> bool:
-    """Seed the 2026 H200 scenario with the ledger's own seeding when the ledger is empty.
-
-    Returns whether it seeded. Raises RuntimeError when no seeding function is installed.
-    """
+    """Seed the 2026 H200 scenario into an empty ledger and run its small order book, with
+    the ledger's own scenario seeding (chipgate.ledger.scenario). Returns whether it seeded."""
     if not is_empty(ledger):
         return False
-    seeder = find_seeder()
-    if seeder is None:
-        raise RuntimeError("this chipgate has no scenario seeding (chipgate.ledger.demo); start with --no-seed")
-    try:
-        seeder(ledger, actor=SEED_ACTOR)
-    except TypeError:
-        seeder(ledger)
+    from chipgate.ledger.scenario import load_scenario, run_orders, seed
+
+    scenario = load_scenario()
+    seed(ledger, scenario, actor=SEED_ACTOR)
+    run_orders(ledger, scenario, actor=SEED_ACTOR)
     return True
 
 
@@ -211,9 +185,13 @@ def allocation(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
 
 
 def _entry_date(entry: JournalEntry, shipment_dates: dict[str, str]) -> str:
+    """The business date of a change: the shipment's date, the US shipment's, or the date an
+    authorisation took effect; the recording time only when none is given."""
     data = entry.data
     if entry.op == "us_shipment" and data.get("shipped_on"):
         return str(data["shipped_on"])
+    if entry.op == "authorize" and (data.get("terms") or {}).get("valid_from"):
+        return str(data["terms"]["valid_from"])
     shipment = data.get("shipment")
     if isinstance(shipment, dict) and shipment.get("date"):
         shipment_dates[entry.subject] = str(shipment["date"])
@@ -224,21 +202,18 @@ def _entry_date(entry: JournalEntry, shipment_dates: dict[str, str]) -> str:
 
 
 def series(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
-    """An account's limit, held and used after each change that touched it, by shipment date.
+    """An account's limit, held and used after each change that touched it, with its date.
 
-    For the derived volume cap this is China shipments (held + used) against the limit
-    that follows recorded US shipments; `us_shipped` sums those US shipments.
+    Values accumulate in journal order (the order the ledger applied them); points are then
+    listed by date. For the derived volume cap this is China shipments (held + used) against
+    the limit that follows recorded US shipments; `us_shipped` sums those US shipments.
     """
     ledger.balance(authorization_id)  # unknown ids raise UnknownAuthorization
     shipment_dates: dict[str, str] = {}
-    events: list[tuple[str, int, JournalEntry]] = []
-    for entry in journal(ledger, limit=10**9, authorization=authorization_id):
-        events.append((_entry_date(entry, shipment_dates), entry.seq, entry))
-    events.sort(key=lambda e: (e[0], e[1]))
     limit: int | None = None
     held = used = us_shipped = 0
     points = []
-    for on, seq, entry in events:
+    for entry in journal(ledger, limit=10**9, authorization=authorization_id):
         change = (entry.data.get("deltas") or {}).get(authorization_id, {})
         if "limit" in change:
             limit = change["limit"]
@@ -248,8 +223,8 @@ def series(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
             us_shipped += int(entry.data.get("quantity", 0))
         points.append(
             {
-                "date": on,
-                "seq": seq,
+                "date": _entry_date(entry, shipment_dates),
+                "seq": entry.seq,
                 "op": entry.op,
                 "subject": entry.subject,
                 "limit": limit,
@@ -258,6 +233,7 @@ def series(ledger: Ledger, authorization_id: str) -> dict[str, Any]:
                 "us_shipped": us_shipped,
             }
         )
+    points.sort(key=lambda p: (p["date"], p["seq"]))
     return {"authorization": authorization_id, "points": points}
 
 

@@ -1,0 +1,48 @@
+"""Fixtures for the service tests: a seeded `chipgate serve` per backend, with a key per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.service.server import Server, drop_pg_target, pg_available, pg_target, sqlite_target
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@dataclass
+class Running:
+    server: Server
+    backend: str
+    admin: str
+    officer: str
+    analyst: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    if request.param == "sqlite":
+        target = sqlite_target(tmp_path_factory.mktemp("service"))
+    else:
+        if not pg_available():
+            pytest.skip("PostgreSQL is not reachable at CHIPGATE_TEST_PG")
+        target = pg_target()
+    server = Server(target)
+    try:
+        yield Running(
+            server=server,
+            backend=request.param,
+            admin=server.admin,
+            officer=server.create_key("olga-officer", "officer"),
+            analyst=server.create_key("ana-analyst", "analyst"),
+        )
+    finally:
+        server.stop()
+        if request.param == "postgres":
+            drop_pg_target(target)
