@@ -321,10 +321,12 @@ class Ledger:
 
     # ---- cached terms ------------------------------------------------------------------
 
-    def _refresh_terms(self, tx: Tx) -> None:
-        row = tx.one("SELECT terms_seq FROM journal_head WHERE id = 1")
-        assert row is not None
-        if int(row[0]) == self._terms_seq:
+    def _refresh_terms(self, tx: Tx, terms_seq: int | None = None) -> None:
+        if terms_seq is None:
+            row = tx.one("SELECT terms_seq FROM journal_head WHERE id = 1")
+            assert row is not None
+            terms_seq = int(row[0])
+        if terms_seq == self._terms_seq:
             return
         terms: dict[str, Authorization] = {}
         versions: dict[str, int] = {}
@@ -339,7 +341,7 @@ class Ledger:
         self._terms, self._versions = terms, versions
         self._revoked = frozenset(revoked)
         self._plans = {}
-        self._terms_seq = int(row[0])
+        self._terms_seq = terms_seq
 
     def _lock(self, tx: Tx, ids: Collection[str]) -> dict[str, _Account]:
         """Read and lock the accounts, always in id order (the lock order every writer uses)."""
@@ -381,6 +383,18 @@ class Ledger:
             for a in accounts
             if a.dirty
         ]
+        if self.store.dialect == "postgresql" and len(rows) > 1:
+            # One statement for all accounts (their rows are already locked).
+            marks = "(?::bigint,?::bigint,?::bigint,?::bigint,?::bigint,?::bigint,?::bigint,?,?,?)"
+            tx.execute(
+                "UPDATE authorizations AS a SET limit_units = v.l, held = v.h, used = v.u,"
+                " value_limit = v.vl, value_held = v.vh, value_used = v.vu, basis_units = v.b,"
+                " plant_status = v.ps, plant_status_on = v.pso"
+                f" FROM (VALUES {','.join([marks] * len(rows))})"
+                " AS v(l, h, u, vl, vh, vu, b, ps, pso, id) WHERE a.id = v.id",
+                [value for row in rows for value in row],
+            )
+            return
         tx.many(
             "UPDATE authorizations SET limit_units = ?, held = ?, used = ?, value_limit = ?,"
             " value_held = ?, value_used = ?, basis_units = ?, plant_status = ?,"
@@ -807,15 +821,21 @@ class Ledger:
 
         def op(tx: Tx) -> list[Reservation | LedgerError | None]:
             out = list(results)
-            self._refresh_terms(tx)
             keys = [p.request.key for _, p in pending]
             existing: dict[str, str] = {}
-            for chunk in _chunks(keys):
-                for key, digest in tx.all(
-                    f"SELECT key, content_hash FROM reservations WHERE key IN ({_marks(len(chunk))})",
+            terms_seq: int | None = None
+            for chunk in _chunks(keys) if keys else [()]:
+                # The terms version rides along with the idempotency lookup: one round trip.
+                for seq, key, digest in tx.all(
+                    "SELECT h.terms_seq, r.key, r.content_hash FROM journal_head h LEFT JOIN"
+                    f" reservations r ON r.key IN ({_marks(len(chunk)) or 'NULL'})"
+                    " WHERE h.id = 1",
                     tuple(chunk),
                 ):
-                    existing[key] = digest
+                    terms_seq = int(seq)
+                    if key is not None:
+                        existing[key] = digest
+            self._refresh_terms(tx, terms_seq)
             plans: list[tuple[int, _Pending, Plan]] = []
             repeats: dict[int, str] = {}
             for i, prepared in pending:

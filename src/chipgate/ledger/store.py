@@ -55,6 +55,11 @@ class Tx(ABC):
     @abstractmethod
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    def insert_rows(self, head: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`head` is 'INSERT INTO t (a, b, ...)'; rows are appended as VALUES."""
+        if rows:
+            self.many(f"{head} VALUES ({','.join('?' * len(rows[0]))})", rows)
+
 
 class Store(ABC):
     """A connection to one ledger database."""
@@ -222,8 +227,19 @@ class _PgTx(Tx):
         return rows
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self._cur.executemany(_pg_sql(sql), rows)
+        # Inside the transaction's pipeline each execute is queued without a round trip;
+        # executemany would open (and sync) a pipeline of its own.
+        query = _pg_sql(sql)
+        for row in rows:
+            self._cur.execute(query, row, prepare=True)
+
+    def insert_rows(self, head: str, rows: Sequence[Sequence[Any]]) -> None:
+        # One multi-row INSERT per chunk: one statement for the server to parse and run.
+        for start in range(0, len(rows), 200):
+            chunk = rows[start : start + 200]
+            marks = "(" + ",".join(["%s"] * len(chunk[0])) + ")"
+            params = [value for row in chunk for value in row]
+            self._cur.execute(f"{head} VALUES {','.join([marks] * len(chunk))}", params, prepare=len(chunk) < 4)
 
 
 class PostgresStore(Store):
@@ -250,7 +266,10 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Tx]:
-        with self._conn.transaction():
+        # Pipeline mode: statements whose results are not read (inserts, updates, the
+        # journal append, COMMIT) travel together, so row locks are held for fewer round
+        # trips. Reading a result syncs the pipeline.
+        with self._conn.pipeline(), self._conn.transaction():
             yield self._tx
 
     def close(self) -> None:
