@@ -123,7 +123,9 @@ def test_a_revoked_key_is_refused(running: Running, admin: httpx.Client) -> None
 def test_keys_made_on_the_command_line_work_on_the_running_server(running: Running) -> None:
     name = f"cli-{uuid.uuid4().hex[:6]}"
     made = subprocess.run(
-        service_command("keys", "create", "--role", "officer", "--name", name, "--ledger", running.server.target, "--json"),
+        service_command(
+            "keys", "create", "--role", "officer", "--name", name, "--ledger", running.server.target, "--json"
+        ),
         capture_output=True,
         text=True,
         check=True,

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
@@ -104,3 +104,15 @@ def in_body(prefix: str, error: InputError) -> WhereError:
 AnalystKey = Annotated[Principal, Depends(analyst)]
 OfficerKey = Annotated[Principal, Depends(officer)]
 AdminKey = Annotated[Principal, Depends(admin)]
+
+
+def respond(content: Any, status_code: int = 200) -> Response:
+    """A JSON response. JSON has no infinity or NaN: a result that overflowed to one (say, a
+    spec with absurdly large figures) is refused as bad input instead of failing to encode."""
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise WhereError(
+            ("body",), InputError("", "a figure is too large: the result is not a finite number")
+        ) from None
+    return Response(text, status_code=status_code, media_type="application/json")

@@ -6,8 +6,7 @@ import datetime as dt
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 
 from chipgate.classify import classify as classify_chip
 from chipgate.decide import decide as decide_shipment
@@ -16,7 +15,7 @@ from chipgate.inputs import parse_country, parse_shipment, parse_spec
 from chipgate.model import Chip
 from chipgate.rulebook import default_rulebook
 from chipgate.service import schemas
-from chipgate.service.deps import AnalystKey, query_date, read_json, services
+from chipgate.service.deps import AnalystKey, query_date, read_json, respond, services
 from chipgate.service.errors import ApiError, WhereError
 from chipgate.service.ledger_access import describe_target, today
 from chipgate.timeline import classification_timeline, decision_timeline
@@ -44,9 +43,9 @@ def _resolve(chip: str) -> Chip:
 
 
 @router.get("/health", tags=["service"], summary="Liveness: no key needed")
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> Response:
     state = services(request)
-    return JSONResponse(
+    return respond(
         {
             "status": "ok",
             "version": _version(),
@@ -65,7 +64,7 @@ async def whoami(principal: AnalystKey) -> dict[str, Any]:
 async def chips(
     _: AnalystKey,
     vendor: Annotated[str | None, Query(description="Only this vendor (case-insensitive).")] = None,
-) -> JSONResponse:
+) -> Response:
     catalogue = default_rulebook().catalogue
     if vendor is not None and vendor.casefold() not in {v.casefold() for v in catalogue.vendors()}:
         raise WhereError(
@@ -73,19 +72,19 @@ async def chips(
             InputError("vendor", f"{vendor!r} is not in the catalogue; known: {', '.join(catalogue.vendors())}"),
         )
     selected = [c.to_dict() for c in catalogue if vendor is None or c.vendor.casefold() == vendor.casefold()]
-    return JSONResponse(selected)
+    return respond(selected)
 
 
 @router.get("/chips/{chip}", tags=["core"], summary="One catalogue chip, by id or common name")
-async def chip(chip: str, _: AnalystKey) -> JSONResponse:
-    return JSONResponse(_resolve(chip).to_dict())
+async def chip(chip: str, _: AnalystKey) -> Response:
+    return respond(_resolve(chip).to_dict())
 
 
 @router.get("/classify/{chip}", tags=["core"], summary="Classify a catalogue chip under ECCN 3A090")
-async def classify_by_id(chip: str, _: AnalystKey, as_of: AsOf = None) -> JSONResponse:
+async def classify_by_id(chip: str, _: AnalystKey, as_of: AsOf = None) -> Response:
     on = query_date(as_of, "as_of", today())
     assert on is not None
-    return JSONResponse(classify_chip(_resolve(chip), on).to_dict())
+    return respond(classify_chip(_resolve(chip), on).to_dict())
 
 
 @router.post(
@@ -94,11 +93,11 @@ async def classify_by_id(chip: str, _: AnalystKey, as_of: AsOf = None) -> JSONRe
     summary="Classify a chip spec under ECCN 3A090",
     openapi_extra=schemas.body(schemas.SPEC),
 )
-async def classify_spec(request: Request, _: AnalystKey, as_of: AsOf = None) -> JSONResponse:
+async def classify_spec(request: Request, _: AnalystKey, as_of: AsOf = None) -> Response:
     on = query_date(as_of, "as_of", today())
     assert on is not None
     spec = parse_spec(await read_json(request))
-    return JSONResponse(classify_chip(spec, on).to_dict())
+    return respond(classify_chip(spec, on).to_dict())
 
 
 @router.post(
@@ -116,7 +115,7 @@ async def decide(
     check: Annotated[
         bool, Query(description="Also fill covered_by and missing from the authorisations in the ledger.")
     ] = False,
-) -> JSONResponse:
+) -> Response:
     """The same contract as `chipgate decide --json`: the body is the shipment JSON, the answer
     the decision's JSON. With `check=true` the ledger says which authorisations would cover it."""
     on = query_date(as_of, "as_of")
@@ -125,7 +124,7 @@ async def decide(
         decision = await services(request).ledger(lambda ledger: ledger.check(shipment, on))
     else:
         decision = decide_shipment(shipment, on)
-    return JSONResponse(decision.to_dict())
+    return respond(decision.to_dict())
 
 
 @router.get("/timeline/{chip}", tags=["core"], summary="How a chip's class (or, with `to`, a decision) changed")
@@ -137,7 +136,7 @@ async def timeline(
     ] = None,
     since: Annotated[str | None, Query(alias="from", description="First date to show.")] = None,
     until: Annotated[str | None, Query(description="Last date to consider.")] = None,
-) -> JSONResponse:
+) -> Response:
     found = _resolve(chip)
     start = query_date(since, "from", dt.date(2022, 1, 1))
     end = query_date(until, "until")
@@ -151,4 +150,4 @@ async def timeline(
             raise WhereError(("query",), exc) from None
         assert country is not None
         periods = decision_timeline(found, country, start=start, end=end)
-    return JSONResponse({"chip": found.id, "to": to, "periods": [p.to_dict() for p in periods]})
+    return respond({"chip": found.id, "to": to, "periods": [p.to_dict() for p in periods]})

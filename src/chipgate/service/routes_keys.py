@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
 from chipgate.errors import InputError
 from chipgate.ledger import Ledger
 from chipgate.service import schemas
 from chipgate.service.auth import KeyStore
-from chipgate.service.deps import AdminKey, read_json, services
+from chipgate.service.deps import AdminKey, read_json, respond, services
 from chipgate.service.errors import ApiError, WhereError
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/keys", tags=["keys"], summary="Every API key (names, roles, prefixes; never the tokens)")
-async def list_keys(request: Request, _: AdminKey) -> JSONResponse:
-    return JSONResponse(
-        await services(request).ledger(lambda ledger: [k.to_dict() for k in KeyStore(ledger.store).list()])
-    )
+async def list_keys(request: Request, _: AdminKey) -> Response:
+    return respond(await services(request).ledger(lambda ledger: [k.to_dict() for k in KeyStore(ledger.store).list()]))
 
 
 @router.post(
@@ -31,7 +28,7 @@ async def list_keys(request: Request, _: AdminKey) -> JSONResponse:
     status_code=201,
     openapi_extra=schemas.body(schemas.KEY),
 )
-async def create_key(request: Request, _: AdminKey) -> JSONResponse:
+async def create_key(request: Request, _: AdminKey) -> Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise WhereError(("body",), InputError("", "expected a JSON object with name and role"))
@@ -44,11 +41,11 @@ async def create_key(request: Request, _: AdminKey) -> JSONResponse:
         token = KeyStore(ledger.store).create(name, role)  # type: ignore[arg-type]
         return {"name": name.strip(), "role": role, "token": token}  # type: ignore[union-attr]
 
-    return JSONResponse(await services(request).ledger(write), status_code=201)
+    return respond(await services(request).ledger(write), status_code=201)
 
 
 @router.post("/keys/{name}/revoke", tags=["keys"], summary="Revoke an API key")
-async def revoke_key(name: str, request: Request, principal: AdminKey) -> JSONResponse:
+async def revoke_key(name: str, request: Request, principal: AdminKey) -> Response:
     state = services(request)
     try:
         info = await state.ledger(lambda ledger: KeyStore(ledger.store).revoke(name))
@@ -56,4 +53,4 @@ async def revoke_key(name: str, request: Request, principal: AdminKey) -> JSONRe
         raise ApiError(404, "unknown_key", exc.message) from None
     # Forget verified tokens so the revocation holds in this process at once.
     state.keys.clear()
-    return JSONResponse(info.to_dict())
+    return respond(info.to_dict())

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 
 from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment
 from chipgate.ledger import Authorization, Ledger, UnknownAuthorization, UnknownReservation
 from chipgate.service import ledger_access, schemas
-from chipgate.service.deps import AdminKey, AnalystKey, OfficerKey, in_body, query_date, read_json, services
+from chipgate.service.deps import AdminKey, AnalystKey, OfficerKey, in_body, query_date, read_json, respond, services
 from chipgate.service.errors import ApiError, WhereError
 
 router = APIRouter(prefix="/v1")
@@ -48,7 +47,7 @@ def _authorization_view(ledger: Ledger, auth: Authorization) -> dict[str, Any]:
 
 
 @router.get("/authorizations", tags=["authorisations"], summary="Every authorisation on file, with its balance")
-async def list_authorizations(request: Request, _: AnalystKey) -> JSONResponse:
+async def list_authorizations(request: Request, _: AnalystKey) -> Response:
     def read(ledger: Ledger) -> list[dict[str, Any]]:
         balances = {b.authorization_id: b for b in ledger.balances()}
         return [
@@ -56,11 +55,11 @@ async def list_authorizations(request: Request, _: AnalystKey) -> JSONResponse:
             for a in ledger.authorizations().values()
         ]
 
-    return JSONResponse(await services(request).ledger(read))
+    return respond(await services(request).ledger(read))
 
 
 @router.get("/authorizations/{authorization_id}", tags=["authorisations"], summary="One authorisation")
-async def get_authorization(authorization_id: str, request: Request, _: AnalystKey) -> JSONResponse:
+async def get_authorization(authorization_id: str, request: Request, _: AnalystKey) -> Response:
     def read(ledger: Ledger) -> dict[str, Any]:
         auth = ledger.authorizations().get(authorization_id)
         if auth is None:
@@ -68,7 +67,7 @@ async def get_authorization(authorization_id: str, request: Request, _: AnalystK
         return _authorization_view(ledger, auth)
 
     with _found("authorisation"):
-        return JSONResponse(await services(request).ledger(read))
+        return respond(await services(request).ledger(read))
 
 
 @router.post(
@@ -78,7 +77,7 @@ async def get_authorization(authorization_id: str, request: Request, _: AnalystK
     status_code=201,
     openapi_extra=schemas.body(schemas.AUTHORIZATION),
 )
-async def create_authorization(request: Request, principal: AdminKey) -> JSONResponse:
+async def create_authorization(request: Request, principal: AdminKey) -> Response:
     """The same id with the same terms again returns it unchanged; different terms are a 409."""
     auth = Authorization.from_dict(_object(await read_json(request)))
 
@@ -86,7 +85,7 @@ async def create_authorization(request: Request, principal: AdminKey) -> JSONRes
         stored = ledger.authorize(auth, actor=principal.name)
         return _authorization_view(ledger, stored)
 
-    return JSONResponse(await services(request).ledger(write), status_code=201)
+    return respond(await services(request).ledger(write), status_code=201)
 
 
 @router.patch(
@@ -95,7 +94,7 @@ async def create_authorization(request: Request, principal: AdminKey) -> JSONRes
     summary="Amend an authorisation's terms (admin)",
     openapi_extra=schemas.body(schemas.AMENDMENT),
 )
-async def amend_authorization(authorization_id: str, request: Request, principal: AdminKey) -> JSONResponse:
+async def amend_authorization(authorization_id: str, request: Request, principal: AdminKey) -> Response:
     changes = _object(await read_json(request))
 
     def write(ledger: Ledger) -> dict[str, Any]:
@@ -103,7 +102,7 @@ async def amend_authorization(authorization_id: str, request: Request, principal
         return _authorization_view(ledger, amended)
 
     with _found("authorisation"):
-        return JSONResponse(await services(request).ledger(write))
+        return respond(await services(request).ledger(write))
 
 
 @router.post(
@@ -112,7 +111,7 @@ async def amend_authorization(authorization_id: str, request: Request, principal
     summary="Revoke an authorisation (admin)",
     openapi_extra=schemas.body(schemas.REVOCATION, required=False),
 )
-async def revoke_authorization(authorization_id: str, request: Request, principal: AdminKey) -> JSONResponse:
+async def revoke_authorization(authorization_id: str, request: Request, principal: AdminKey) -> Response:
     raw = await request.body()
     body = _object(await read_json(request)) if raw.strip() else {}
     reason = body.get("reason", "")
@@ -125,7 +124,7 @@ async def revoke_authorization(authorization_id: str, request: Request, principa
         return _authorization_view(ledger, auth)
 
     with _found("authorisation"):
-        return JSONResponse(await services(request).ledger(write))
+        return respond(await services(request).ledger(write))
 
 
 @router.get(
@@ -133,9 +132,9 @@ async def revoke_authorization(authorization_id: str, request: Request, principa
     tags=["authorisations"],
     summary="How much of an authorisation each company holds and has used",
 )
-async def allocation(authorization_id: str, request: Request, _: AnalystKey) -> JSONResponse:
+async def allocation(authorization_id: str, request: Request, _: AnalystKey) -> Response:
     with _found("authorisation"):
-        return JSONResponse(
+        return respond(
             await services(request).ledger(lambda ledger: ledger_access.allocation(ledger, authorization_id))
         )
 
@@ -145,16 +144,14 @@ async def allocation(authorization_id: str, request: Request, _: AnalystKey) -> 
     tags=["authorisations"],
     summary="An authorisation's limit, held and used over time (e.g. the 50% volume cap)",
 )
-async def series(authorization_id: str, request: Request, _: AnalystKey) -> JSONResponse:
+async def series(authorization_id: str, request: Request, _: AnalystKey) -> Response:
     with _found("authorisation"):
-        return JSONResponse(
-            await services(request).ledger(lambda ledger: ledger_access.series(ledger, authorization_id))
-        )
+        return respond(await services(request).ledger(lambda ledger: ledger_access.series(ledger, authorization_id)))
 
 
 @router.get("/balances", tags=["authorisations"], summary="Limit, held, used and available of every account")
-async def balances(request: Request, _: AnalystKey) -> JSONResponse:
-    return JSONResponse(await services(request).ledger(lambda ledger: [b.to_dict() for b in ledger.balances()]))
+async def balances(request: Request, _: AnalystKey) -> Response:
+    return respond(await services(request).ledger(lambda ledger: [b.to_dict() for b in ledger.balances()]))
 
 
 # ---- reservations -------------------------------------------------------------------------
@@ -167,7 +164,7 @@ async def balances(request: Request, _: AnalystKey) -> JSONResponse:
     status_code=201,
     openapi_extra=schemas.body(schemas.RESERVATION),
 )
-async def reserve(request: Request, principal: OfficerKey) -> JSONResponse:
+async def reserve(request: Request, principal: OfficerKey) -> Response:
     """Holds the shipment's units on every authorisation that covers it, or on none. A retry
     with the same key and shipment returns the first reservation; a different shipment under
     a used key is a 409 `idempotency_conflict`."""
@@ -198,7 +195,7 @@ async def reserve(request: Request, principal: OfficerKey) -> JSONResponse:
     def write(ledger: Ledger) -> dict[str, Any]:
         return ledger.reserve(key, shipment, actor=principal.name, on=on, using=using).to_dict()
 
-    return JSONResponse(await services(request).ledger(write), status_code=201)
+    return respond(await services(request).ledger(write), status_code=201)
 
 
 @router.get("/reservations", tags=["reservations"], summary="Reservations, optionally by status")
@@ -206,36 +203,30 @@ async def list_reservations(
     request: Request,
     _: AnalystKey,
     status: Annotated[str | None, Query(description="pending, posted, voided or expired")] = None,
-) -> JSONResponse:
+) -> Response:
     if status is not None and status not in RESERVATION_STATUSES:
         raise WhereError(("query",), InputError("status", f"{status!r}; allowed: {', '.join(RESERVATION_STATUSES)}"))
-    return JSONResponse(
-        await services(request).ledger(lambda ledger: [r.to_dict() for r in ledger.reservations(status)])
-    )
+    return respond(await services(request).ledger(lambda ledger: [r.to_dict() for r in ledger.reservations(status)]))
 
 
 @router.get("/reservations/{key}", tags=["reservations"], summary="One reservation by its key")
-async def get_reservation(key: str, request: Request, _: AnalystKey) -> JSONResponse:
+async def get_reservation(key: str, request: Request, _: AnalystKey) -> Response:
     with _found("reservation"):
-        return JSONResponse(await services(request).ledger(lambda ledger: ledger.reservation(key).to_dict()))
+        return respond(await services(request).ledger(lambda ledger: ledger.reservation(key).to_dict()))
 
 
 @router.post("/reservations/{key}/post", tags=["reservations"], summary="Mark a reservation shipped (officer)")
-async def post_reservation(key: str, request: Request, principal: OfficerKey) -> JSONResponse:
+async def post_reservation(key: str, request: Request, principal: OfficerKey) -> Response:
     """Held units become used. Posting twice is a no-op; posting a voided one is a 409."""
     with _found("reservation"):
-        return JSONResponse(
-            await services(request).ledger(lambda ledger: ledger.post(key, actor=principal.name).to_dict())
-        )
+        return respond(await services(request).ledger(lambda ledger: ledger.post(key, actor=principal.name).to_dict()))
 
 
 @router.post("/reservations/{key}/void", tags=["reservations"], summary="Cancel a reservation (officer)")
-async def void_reservation(key: str, request: Request, principal: OfficerKey) -> JSONResponse:
+async def void_reservation(key: str, request: Request, principal: OfficerKey) -> Response:
     """Held units are freed. Voiding twice is a no-op; voiding a posted one is a 409."""
     with _found("reservation"):
-        return JSONResponse(
-            await services(request).ledger(lambda ledger: ledger.void(key, actor=principal.name).to_dict())
-        )
+        return respond(await services(request).ledger(lambda ledger: ledger.void(key, actor=principal.name).to_dict()))
 
 
 # ---- journal and verify -------------------------------------------------------------------
@@ -254,7 +245,7 @@ async def journal(
         str | None, Query(description="Only entries that changed this authorisation's accounts.")
     ] = None,
     newest_first: Annotated[bool, Query(description="The latest entries first.")] = False,
-) -> JSONResponse:
+) -> Response:
     entries = await services(request).ledger(
         lambda ledger: ledger_access.journal(
             ledger,
@@ -267,10 +258,10 @@ async def journal(
             newest_first=newest_first,
         )
     )
-    return JSONResponse([e.to_dict() for e in entries])
+    return respond([e.to_dict() for e in entries])
 
 
 @router.get("/verify", tags=["journal"], summary="Recompute the hash chain and every balance from the journal")
-async def verify(request: Request, _: AnalystKey) -> JSONResponse:
+async def verify(request: Request, _: AnalystKey) -> Response:
     report = await services(request).ledger(lambda ledger: ledger.verify())
-    return JSONResponse(report.to_dict())
+    return respond(report.to_dict())
