@@ -39,7 +39,6 @@ from chipgate.ledger.model import (
     Leg,
     Reservation,
     VerifyReport,
-    shipment_from_dict,
 )
 from chipgate.ledger.store import default_location
 
@@ -74,5 +73,4 @@ __all__ = [
     "VerifyFailed",
     "VerifyReport",
     "default_location",
-    "shipment_from_dict",
 ]

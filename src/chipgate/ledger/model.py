@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from chipgate.errors import InputError
-from chipgate.ledger.errors import InvalidAuthorization, InvalidQuantity
-from chipgate.model import SHIPMENT_KINDS, ChipSpec, Item, Party, Shipment, ShipmentKind
+from chipgate.ledger.errors import InvalidAuthorization
 
 AuthorizationKind = Literal[
     "us_export_license",
@@ -474,80 +472,3 @@ def _sub_limits(raw: Mapping[str, Any]) -> dict[str, int]:
             raise InvalidAuthorization(f"sub_limits.{holder}", "expected whole units")
         out[str(holder)] = limit
     return out
-
-
-# ---- shipments in JSON form ----------------------------------------------------------
-
-
-def _party(raw: Any, name: str) -> Party:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
-        raise InputError(name, "expected an object with at least 'name' and 'country'")
-    country = raw.get("country")
-    if not isinstance(country, str):
-        raise InputError(f"{name}.country", "expected a country code such as 'CN'")
-    identifiers = raw.get("identifiers") or {}
-    return Party(
-        name=raw["name"],
-        country=country,
-        headquarters_country=raw.get("headquarters_country"),
-        parent_headquarters_country=raw.get("parent_headquarters_country"),
-        identifiers={str(k): str(v) for k, v in dict(identifiers).items()},
-    )
-
-
-def shipment_from_dict(raw: Any) -> Shipment:
-    """A shipment from the JSON form `Shipment.to_dict()` writes; errors name the field."""
-    if not isinstance(raw, Mapping):
-        raise InputError("shipment", "expected a JSON object")
-    try:
-        on = dt.date.fromisoformat(str(raw.get("date")))
-    except ValueError:
-        raise InputError("date", "the shipment date, YYYY-MM-DD, is required") from None
-    kind = raw.get("kind", "export")
-    if kind not in SHIPMENT_KINDS:
-        raise InputError("kind", f"{kind!r}; allowed: {', '.join(SHIPMENT_KINDS)}")
-    item_raw = raw.get("item")
-    if isinstance(item_raw, str):
-        item = Item(chip=item_raw)
-    elif isinstance(item_raw, Mapping) and isinstance(item_raw.get("chip"), str):
-        item = Item(chip=item_raw["chip"])
-    elif isinstance(item_raw, Mapping) and isinstance(item_raw.get("spec"), Mapping):
-        spec = item_raw["spec"]
-        item = Item(
-            spec=ChipSpec(
-                dense_tops={str(k): float(v) for k, v in dict(spec.get("dense_tops", {})).items()},
-                die_area_mm2=spec.get("die_area_mm2"),
-                dram_bandwidth_gbs=spec.get("dram_bandwidth_gbs"),
-                interconnect_gbs=spec.get("interconnect_gbs"),
-                datacenter=bool(spec.get("datacenter", True)),
-                name=spec.get("name"),
-            )
-        )
-    else:
-        raise InputError("item", "expected {'chip': '<catalogue id>'} or {'spec': {...}}")
-    quantity = raw.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity("quantity", f"{quantity!r}; a shipment moves 1 or more units")
-    unit_value = raw.get("unit_value_usd")
-    try:
-        unit_value_usd = None if unit_value is None else Decimal(str(unit_value))
-    except InvalidOperation:
-        raise InputError("unit_value_usd", f"{unit_value!r} is not an amount") from None
-    for name in ("from_country", "to_country"):
-        if not isinstance(raw.get(name), str):
-            raise InputError(name, "expected a country code such as 'US'")
-    consignee = _party(raw.get("consignee"), "consignee")
-    end_user = _party(raw.get("end_user") or raw.get("consignee"), "end_user")
-    return Shipment(
-        date=on,
-        kind=cast(ShipmentKind, kind),
-        from_country=raw["from_country"],
-        to_country=raw["to_country"],
-        item=item,
-        quantity=quantity,
-        consignee=consignee,
-        end_user=end_user,
-        end_use=str(raw.get("end_use", "datacenter")),
-        unit_value_usd=unit_value_usd,
-        exporter=raw.get("exporter"),
-    )
