@@ -208,23 +208,28 @@ def _pg_sql(sql: str) -> str:
 
 
 class _PgTx(Tx):
-    __slots__ = ("_cur",)
+    # Writes are queued on one cursor; each read runs on a cursor of its own, so the rows it
+    # fetches are its own statement's even with writes queued in the pipeline before it.
+    __slots__ = ("_conn", "_cur")
 
-    def __init__(self, cur: Any) -> None:
-        self._cur = cur
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._cur = conn.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cur.execute(_pg_sql(sql), params, prepare=True)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        self._cur.execute(_pg_sql(sql), params, prepare=True)
-        row: Row | None = self._cur.fetchone()
-        return row
+        with self._conn.cursor() as cur:
+            cur.execute(_pg_sql(sql), params, prepare=True)
+            row: Row | None = cur.fetchone()
+            return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cur.execute(_pg_sql(sql), params, prepare=True)
-        rows: list[Row] = self._cur.fetchall()
-        return rows
+        with self._conn.cursor() as cur:
+            cur.execute(_pg_sql(sql), params, prepare=True)
+            rows: list[Row] = cur.fetchall()
+            return rows
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         # Inside the transaction's pipeline each execute is queued without a round trip;
@@ -262,7 +267,7 @@ class PostgresStore(Store):
         if schema:
             self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._conn.execute(f'SET search_path TO "{schema}"')
-        self._tx = _PgTx(self._conn.cursor())
+        self._tx = _PgTx(self._conn)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Tx]:
