@@ -58,6 +58,8 @@ _WIDE_QUANTITY = pa.decimal256(19, 0)
 _WIDE_VALUE = pa.decimal256(24, 6)
 # Unit values the wide type holds with room to spare (USD per unit).
 _MAX_UNIT_VALUE = Decimal(10) ** 17
+# Answers remembered per engine.
+_REMEMBERED = 1_000_000
 
 
 def _days(day: dt.date) -> int:
@@ -275,33 +277,33 @@ def _parse_quantity(raw: pa.Array, errors: _RowErrors) -> pa.Array:
 
 
 def _parse_money(raw: pa.Array, errors: _RowErrors) -> pa.Array:
+    """Unit values: numbers are kept as given (an invalid one stays visible beside its error); text is parsed."""
     n = len(raw)
     present = _mask(raw)
-    if pa.types.is_decimal(raw.type):
-        money = pc.cast(raw, MONEY, safe=False)
-        bad = np.zeros(n, dtype=bool)
-    elif _numeric(raw.type):
-        values = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False)
-        with np.errstate(invalid="ignore"):
-            bad = present & ~(np.isfinite(values) & (np.abs(values) < float(_MAX_UNIT_VALUE)))
-        money = pc.cast(pa.array(np.where(bad | ~present, 0.0, values), mask=bad | ~present), MONEY, safe=False)
+    if _numeric(raw.type):
+        money = raw
+        bad = _bools(pc.less(raw, 0)) | _bools(pc.greater_equal(pc.cast(raw, pa.float64()), float(_MAX_UNIT_VALUE)))
+        if pa.types.is_floating(raw.type):
+            bad |= present & ~_bools(pc.is_finite(raw))
     elif _is_text(raw.type):
         money = pl.Series(_as_text(raw)).str.strip_chars().cast(pl.Decimal(38, 6), strict=False).to_arrow()
         money = pc.cast(money, MONEY)
         bad = present & ~_mask(money)
+        bad |= _bools(pc.less(money, pa.scalar(Decimal(0), MONEY)))
+        bad |= _bools(pc.greater_equal(money, pa.scalar(_MAX_UNIT_VALUE, MONEY)))
+        if bad.any():
+            money = pc.if_else(pa.array(bad), pa.nulls(n, MONEY), money)
     else:
         money = pa.nulls(n, MONEY)
         bad = present.copy()
-    negative = _bools(pc.less(money, pa.scalar(Decimal(0), MONEY)))
-    huge = _bools(pc.greater_equal(money, pa.scalar(_MAX_UNIT_VALUE, MONEY)))
-    bad = bad | negative | huge
     errors.add(bad, raw, lambda v: f"unit_value_usd: expected an amount in USD >= 0, found {v!r}")
-    if bad.any():
-        money = pc.if_else(pa.array(bad), pa.nulls(n, MONEY), money)
     return money
 
 
 def _parse_spec_number(name: str, raw: pa.Array, errors: _RowErrors) -> pa.Array:
+    if _numeric(raw.type):
+        # NaN stays NaN: the spec check of the single path refuses it with its own message.
+        return raw if pa.types.is_float64(raw.type) else pc.cast(raw, pa.float64())
     values, unreadable = _floats(raw)
     if pa.types.is_boolean(raw.type):
         unreadable = _mask(raw)
@@ -311,9 +313,9 @@ def _parse_spec_number(name: str, raw: pa.Array, errors: _RowErrors) -> pa.Array
 
 
 def _nan_given(raw: pa.Array) -> np.ndarray:
-    """True where a float column holds NaN itself (kept, so the spec check can refuse it)."""
-    if pa.types.is_floating(raw.type):
-        return _bools(pc.is_nan(raw))
+    """True where a text column says NaN itself (kept, so the spec check can refuse it)."""
+    if _is_text(raw.type):
+        return _bools(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(raw))), "nan"))
     return np.zeros(len(raw), dtype=bool)
 
 
@@ -397,10 +399,16 @@ class BatchEngine:
 
     def answer(self, raw: dict[str, Any], epoch: int, with_value: bool) -> Answer:
         """The answer for one decision key; `epoch` indexes the rule epochs (0 = before any change)."""
-        cache_key = (epoch, with_value, *(raw.get(c) for c in KEY_COLUMNS))
+        names = tuple(c for c in KEY_COLUMNS if raw.get(c) is not None)
+        return self._answer((epoch, with_value, names, *(raw[c] for c in names)), raw)
+
+    def _answer(self, cache_key: tuple[Any, ...], raw: dict[str, Any] | None = None) -> Answer:
         found = self._answers.get(cache_key)
         if found is not None:
             return found
+        epoch, with_value, names, *values = cache_key
+        if raw is None:
+            raw = dict(zip(names, values, strict=True))
         on = self._epoch_starts[epoch]
         try:
             shipment = parse_shipment(contract(raw, on, with_value))
@@ -408,6 +416,9 @@ class BatchEngine:
         except InputError as exc:
             found = Answer(error=error_text(exc))
         with self._lock:
+            if len(self._answers) >= _REMEMBERED:
+                # A book of ever-new keys (e.g. a unique name per row) must not grow memory without bound.
+                self._answers.clear()
             self._answers[cache_key] = found
         return found
 
@@ -442,13 +453,17 @@ class BatchEngine:
         slot, first = distinct_keys(parts, n)
 
         first_rows = pa.array(first)
-        samples = {name: canonical[name].take(first_rows).to_pylist() for name in present_keys}
-        answers = [
-            self.answer(
-                {name: samples[name][j] for name in present_keys}, int(epochs[row]), bool(with_value[row])
-            )
-            for j, row in enumerate(first)
-        ]
+        # Only the columns holding a value somewhere take part; a key names its columns so that
+        # the same shipment read from differently shaped books is remembered once.
+        used = tuple(name for name in present_keys if canonical[name].null_count < n)
+        samples = [_pylist(canonical[name].take(first_rows)) for name in used]
+        slot_epochs = epochs[first].tolist()
+        slot_values = with_value[first].tolist()
+        answers = []
+        for j, values in enumerate(zip(*samples, strict=True) if samples else [() for _ in first]):
+            given = tuple(name for name, value in zip(used, values, strict=True) if value is not None)
+            present = tuple(value for value in values if value is not None)
+            answers.append(self._answer((slot_epochs[j], slot_values[j], given, *present)))
         return self._assemble(canonical, names, n, slot, answers, errors, as_of, with_value, on is not None)
 
     def _canonical(
@@ -498,14 +513,15 @@ class BatchEngine:
         key_ok = np.array([a.error is None for a in answers], dtype=bool)
         # The date the rules were read at; unknown where the row's own date was unreadable.
         date = canonical.get("date")
-        as_of_column = pa.array(as_of, pa.int32()).cast(pa.date32())
-        if not overridden and date is not None and date.null_count:
-            as_of_column = pc.if_else(date.is_valid(), as_of_column, pa.nulls(n, pa.date32()))
+        if not overridden and date is not None:
+            as_of_column = date
+        else:
+            as_of_column = pa.array(as_of, pa.int32()).cast(pa.date32())
         decided = ~errors.any & (key_ok[slot] if len(answers) else np.zeros(n, dtype=bool))
         take = pa.array(slot, mask=~decided)
 
         def strings(field: str) -> pa.Array:
-            return _dictionary([getattr(a, field) for a in answers], slot, decided)
+            return _dictionary([getattr(a, field) for a in answers], take)
 
         def values(field: str, kind: pa.DataType) -> pa.Array:
             return pa.array([getattr(a, field) for a in answers], kind).take(take)
@@ -524,7 +540,9 @@ class BatchEngine:
             "duty_amount_usd": self._duty_amounts(canonical, answers, take, decided, with_value),
             "restricted_party_hits": strings("restricted_party_hits"),
             "reasons": strings("reasons"),
-            "rulebook_version": _dictionary([self.version], np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
+            "rulebook_version": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, dtype=np.int32)), pa.array([self.version], pa.string())
+            ),
             "error": self._errors(answers, slot, errors),
         }
         arrays = [_carry(canonical[name]) for name in names] + [added[name] for name, _ in OUTPUT_FIELDS]
@@ -549,7 +567,7 @@ class BatchEngine:
             pc.multiply(
                 pc.cast(factor.take(rows), _WIDE_RATE), pc.cast(canonical["quantity"].take(rows), _WIDE_QUANTITY)
             ),
-            pc.cast(canonical["unit_value_usd"].take(rows), _WIDE_VALUE),
+            pc.cast(pc.cast(canonical["unit_value_usd"].take(rows), MONEY, safe=False), _WIDE_VALUE),
         )
         amount = pc.cast(pc.round(amount, 6), MONEY)
         return pc.replace_with_mask(factor, pa.array(scaled), amount)
@@ -559,7 +577,7 @@ class BatchEngine:
         key_error = np.array([a.error is not None for a in answers], dtype=bool)
         keyed = key_error[slot] if len(answers) else np.zeros(n, dtype=bool)
         only_key = keyed & ~errors.any
-        out = pc.cast(_dictionary([a.error for a in answers], slot, only_key), pa.string())
+        out = pc.cast(_dictionary([a.error for a in answers], pa.array(slot, mask=~only_key)), pa.string())
         rows = np.nonzero(errors.any)[0]
         if not len(rows):
             return out
@@ -573,17 +591,20 @@ class BatchEngine:
         return pc.replace_with_mask(out, pa.array(errors.any), pa.array(texts, pa.string()))
 
 
-def _dictionary(values: list[Any], slot: np.ndarray, keep: np.ndarray) -> pa.Array:
-    """A dictionary-encoded string column: each row the value of its slot (null where not `keep`)."""
-    distinct: dict[str, int] = {}
-    codes = np.full(len(values) + 1, -1, dtype=np.int32)
-    for j, value in enumerate(values):
-        if value is not None:
-            codes[j] = distinct.setdefault(value, len(distinct))
-    rows = codes[slot] if len(values) else np.full(len(slot), -1, dtype=np.int32)
-    missing = ~keep | (rows < 0)
-    indices = pa.array(np.where(missing, 0, rows).astype(np.int32), mask=missing)
+def _dictionary(values: list[Any], take: pa.Array) -> pa.DictionaryArray:
+    """A dictionary-encoded text column: row i holds the value of slot take[i] (null where take is null)."""
+    distinct: dict[Any, int] = {}
+    codes = [None if value is None else distinct.setdefault(value, len(distinct)) for value in values]
+    indices = pa.array(codes, pa.int32()).take(take)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(distinct), pa.string()))
+
+
+def _pylist(array: pa.Array) -> list[Any]:
+    """Python values; dictionary arrays through their (short) dictionary, which is much faster."""
+    if not pa.types.is_dictionary(array.type):
+        return list(array.to_pylist())
+    values = array.dictionary.to_pylist()
+    return [None if i is None else values[i] for i in array.indices.to_pylist()]
 
 
 def _carry(array: pa.Array) -> pa.Array:
