@@ -83,9 +83,7 @@ def _client(port: int, raw: bytes, connections: int, per_connection: int, out: A
     statuses: dict[int, int] = {}
 
     async def main() -> None:
-        await asyncio.gather(
-            *(_connection(port, raw, per_connection, latencies, statuses) for _ in range(connections))
-        )
+        await asyncio.gather(*(_connection(port, raw, per_connection, latencies, statuses) for _ in range(connections)))
 
     asyncio.run(main())
     out.put((latencies, statuses))
