@@ -61,9 +61,24 @@ CUSTOMERS: tuple[tuple[str, str, str | None], ...] = (
     ("Almaty Cloud LLP", "KZ", None),
 )
 CHIPS = (
-    "nvidia-h100-sxm", "nvidia-h200-sxm", "nvidia-h20", "nvidia-b200", "nvidia-gb200", "nvidia-a100-sxm",
-    "nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-l40s", "nvidia-l20", "nvidia-rtx-4090", "nvidia-rtx-4090d",
-    "nvidia-rtx-pro-6000d", "amd-mi300x", "amd-mi308x", "amd-mi350x", "intel-gaudi3", "huawei-ascend-910c",
+    "nvidia-h100-sxm",
+    "nvidia-h200-sxm",
+    "nvidia-h20",
+    "nvidia-b200",
+    "nvidia-gb200",
+    "nvidia-a100-sxm",
+    "nvidia-a800-sxm",
+    "nvidia-h800-sxm",
+    "nvidia-l40s",
+    "nvidia-l20",
+    "nvidia-rtx-4090",
+    "nvidia-rtx-4090d",
+    "nvidia-rtx-pro-6000d",
+    "amd-mi300x",
+    "amd-mi308x",
+    "amd-mi350x",
+    "intel-gaudi3",
+    "huawei-ascend-910c",
     "google-tpu-v6e",
 )
 END_USES = ("datacenter", "datacenter", "datacenter", "research", "testing", "us_datacenter", "military", "startup")
@@ -72,12 +87,30 @@ IMPORT_ORIGINS = ("TW", "KR", "MY", "MX")
 REEXPORT_ORIGINS = ("SG", "TW", "MY", "NL")
 # A datasheet given instead of a catalogue id (a custom part), on a few lines.
 SPECS = (
-    {"item_spec_name": "custom accelerator A", "item_spec_dense_fp16": 450.0, "item_spec_die_area_mm2": 700.0,
-     "item_spec_dram_bandwidth_gbs": 3300.0, "item_spec_interconnect_gbs": 600.0, "item_spec_datacenter": True},
-    {"item_spec_name": "custom accelerator B", "item_spec_dense_fp8": 600.0, "item_spec_die_area_mm2": 500.0,
-     "item_spec_dram_bandwidth_gbs": 4800.0, "item_spec_interconnect_gbs": 900.0, "item_spec_datacenter": True},
-    {"item_spec_name": "workstation card C", "item_spec_dense_fp16": 160.0, "item_spec_die_area_mm2": 600.0,
-     "item_spec_dram_bandwidth_gbs": 1000.0, "item_spec_interconnect_gbs": 64.0, "item_spec_datacenter": False},
+    {
+        "item_spec_name": "custom accelerator A",
+        "item_spec_dense_fp16": 450.0,
+        "item_spec_die_area_mm2": 700.0,
+        "item_spec_dram_bandwidth_gbs": 3300.0,
+        "item_spec_interconnect_gbs": 600.0,
+        "item_spec_datacenter": True,
+    },
+    {
+        "item_spec_name": "custom accelerator B",
+        "item_spec_dense_fp8": 600.0,
+        "item_spec_die_area_mm2": 500.0,
+        "item_spec_dram_bandwidth_gbs": 4800.0,
+        "item_spec_interconnect_gbs": 900.0,
+        "item_spec_datacenter": True,
+    },
+    {
+        "item_spec_name": "workstation card C",
+        "item_spec_dense_fp16": 160.0,
+        "item_spec_die_area_mm2": 600.0,
+        "item_spec_dram_bandwidth_gbs": 1000.0,
+        "item_spec_interconnect_gbs": 64.0,
+        "item_spec_datacenter": False,
+    },
 )
 START = dt.date(2022, 1, 1)
 END = dt.date(2026, 12, 31)

@@ -45,9 +45,7 @@ def _numbers(value: Any) -> set[float]:
 THRESHOLDS = sorted(
     n for p in BOOK.parameters.values() for v in p.values for n in _numbers(v.value) if 0 < n < 1_000_000
 )
-BOUNDARY_DATES = sorted(
-    {d for change in BOOK.change_dates for d in (change - dt.timedelta(days=1), change)}
-)
+BOUNDARY_DATES = sorted({d for change in BOOK.change_dates for d in (change - dt.timedelta(days=1), change)})
 NAMES = (
     "Huawei Technologies Co., Ltd.",
     "Sugon",
@@ -253,15 +251,41 @@ def test_rows_decided_as_of_another_date_match_the_single_path(bodies: list[dict
 def test_the_generated_edges_reach_every_outcome_and_regime() -> None:
     """The generators are worth something only if they reach each part of the rules."""
     bodies = [
-        {"date": "2026-03-02", "kind": "export", "to_country": "CN", "item": {"chip": "nvidia-h200-sxm"},
-         "quantity": 8, "consignee": {"name": "Alibaba Cloud", "country": "CN"}},
-        {"date": "2026-03-02", "kind": "import", "from_country": "TW", "to_country": "US",
-         "item": {"chip": "nvidia-h200-sxm"}, "quantity": 8, "unit_value_usd": 31999.99, "end_use": "testing",
-         "consignee": {"name": "Acme Compute", "country": "US"}},
-        {"date": "2024-06-03", "kind": "export", "to_country": "SG", "item": {"chip": "nvidia-h100-sxm"},
-         "quantity": 8, "consignee": {"name": "Lion City Compute", "country": "SG", "headquarters_country": "CN"}},
-        {"date": "2024-06-03", "kind": "export", "to_country": "DE", "item": {"chip": "nvidia-l4"},
-         "quantity": 8, "consignee": {"name": "Sugon", "country": "DE"}},
+        {
+            "date": "2026-03-02",
+            "kind": "export",
+            "to_country": "CN",
+            "item": {"chip": "nvidia-h200-sxm"},
+            "quantity": 8,
+            "consignee": {"name": "Alibaba Cloud", "country": "CN"},
+        },
+        {
+            "date": "2026-03-02",
+            "kind": "import",
+            "from_country": "TW",
+            "to_country": "US",
+            "item": {"chip": "nvidia-h200-sxm"},
+            "quantity": 8,
+            "unit_value_usd": 31999.99,
+            "end_use": "testing",
+            "consignee": {"name": "Acme Compute", "country": "US"},
+        },
+        {
+            "date": "2024-06-03",
+            "kind": "export",
+            "to_country": "SG",
+            "item": {"chip": "nvidia-h100-sxm"},
+            "quantity": 8,
+            "consignee": {"name": "Lion City Compute", "country": "SG", "headquarters_country": "CN"},
+        },
+        {
+            "date": "2024-06-03",
+            "kind": "export",
+            "to_country": "DE",
+            "item": {"chip": "nvidia-l4"},
+            "quantity": 8,
+            "consignee": {"name": "Sugon", "country": "DE"},
+        },
     ]
     check(bodies, None)
     rows = decide_batch(pa.Table.from_pylist([flatten(i, b) for i, b in enumerate(bodies)], schema=SCHEMA))

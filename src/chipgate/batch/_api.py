@@ -109,6 +109,4 @@ def split_list(cell: str | None) -> list[str]:
 
 def count_values(column: pa.ChunkedArray | pa.Array) -> dict[str | None, int]:
     counted = pc.value_counts(column)
-    return {
-        row["values"]: row["counts"] for row in counted.to_pylist()
-    }
+    return {row["values"]: row["counts"] for row in counted.to_pylist()}

@@ -23,7 +23,9 @@ from chipgate.rulebook import Rulebook, default_rulebook
 _PER_THREAD = 2
 
 
-def decide_partition(batch: pa.RecordBatch | pa.Table, on: dt.date | None = None, rulebook: Rulebook | None = None) -> pa.Table:
+def decide_partition(
+    batch: pa.RecordBatch | pa.Table, on: dt.date | None = None, rulebook: Rulebook | None = None
+) -> pa.Table:
     """The per-partition function: the engine of this worker process, answers remembered across calls."""
     return engine_for(rulebook).decide(batch, on)
 
@@ -33,12 +35,12 @@ def connect(scheduler: str | None) -> tuple[Any, list[Any]]:
     from distributed import Client, LocalCluster
 
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
         return client, [client]
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
     )
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     return client, [client, cluster]
 
 

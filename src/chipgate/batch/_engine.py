@@ -110,8 +110,8 @@ def answer_from(decision: Decision, shipment: Shipment) -> Answer:
         tariff = LIST_SEPARATOR.join(d.tariff for d in decision.duties)
         # Several duties add up: each is its own rate x quantity x value.
         rate = sum((d.rate for d in decision.duties), Decimal(0))
-        amounts = [d.amount_usd for d in decision.duties]
-        amount = sum(amounts, Decimal(0)) if all(a is not None for a in amounts) else None  # type: ignore[misc]
+        amounts = [d.amount_usd for d in decision.duties if d.amount_usd is not None]
+        amount = sum(amounts, Decimal(0)) if len(amounts) == len(decision.duties) else None
     return Answer(
         error=None,
         outcome=decision.outcome,
@@ -247,9 +247,7 @@ def _parse_dates(raw: pa.Array, errors: _RowErrors) -> tuple[np.ndarray, np.ndar
         missed = np.nonzero(present & ~_mask(parsed))[0]
         if len(missed):
             fixed = [_iso_date(v) for v in text.gather(missed).to_list()]
-            parsed = pc.replace_with_mask(
-                parsed, pa.array(present & ~_mask(parsed)), pa.array(fixed, pa.date32())
-            )
+            parsed = pc.replace_with_mask(parsed, pa.array(present & ~_mask(parsed)), pa.array(fixed, pa.date32()))
     else:
         parsed = pa.nulls(len(raw), pa.date32())
     ok = _mask(parsed)
@@ -267,7 +265,7 @@ def _iso_date(text: str | None) -> dt.date | None:
 
 
 def _parse_quantity(raw: pa.Array, errors: _RowErrors) -> pa.Array:
-    values, unreadable = _floats(raw)
+    values, _ = _floats(raw)
     with np.errstate(invalid="ignore"):
         whole = np.isfinite(values) & (values >= 1) & (values == np.floor(values)) & (values < 2.0**53)
     if pa.types.is_boolean(raw.type):
@@ -513,10 +511,7 @@ class BatchEngine:
         key_ok = np.array([a.error is None for a in answers], dtype=bool)
         # The date the rules were read at; unknown where the row's own date was unreadable.
         date = canonical.get("date")
-        if not overridden and date is not None:
-            as_of_column = date
-        else:
-            as_of_column = pa.array(as_of, pa.int32()).cast(pa.date32())
+        as_of_column = date if not overridden and date is not None else pa.array(as_of, pa.int32()).cast(pa.date32())
         decided = ~errors.any & (key_ok[slot] if len(answers) else np.zeros(n, dtype=bool))
         take = pa.array(slot, mask=~decided)
 
@@ -617,9 +612,13 @@ def _single_batch(table: pa.Table) -> pa.RecordBatch:
     batches = combined.to_batches()
     if not batches:
         return pa.RecordBatch.from_pylist([], schema=table.schema)
-    return batches[0] if len(batches) == 1 else pa.RecordBatch.from_arrays(
-        [pa.concat_arrays([b.column(i) for b in batches]) for i in range(table.num_columns)],
-        names=table.schema.names,
+    return (
+        batches[0]
+        if len(batches) == 1
+        else pa.RecordBatch.from_arrays(
+            [pa.concat_arrays([b.column(i) for b in batches]) for i in range(table.num_columns)],
+            names=table.schema.names,
+        )
     )
 
 

@@ -45,11 +45,7 @@ class ParquetReader:
     def __init__(self, path: str | os.PathLike[str], batch_rows: int) -> None:
         schema = pq.read_schema(path)
         # Text key columns come back as dictionary codes: equal codes, equal values, no hashing.
-        text = [
-            name
-            for name in KEY_STRING_COLUMNS
-            if name in schema.names and _is_plain_text(schema.field(name).type)
-        ]
+        text = [name for name in KEY_STRING_COLUMNS if name in schema.names and _is_plain_text(schema.field(name).type)]
         self._file = pq.ParquetFile(path, read_dictionary=text)
         self._batch_rows = batch_rows
         self.total_rows: int | None = self._file.metadata.num_rows
@@ -116,7 +112,7 @@ def _json_table(lines: list[bytes]) -> pa.Table:
 
 
 def _flatten(table: pa.Table) -> pa.Table:
-    """Nested objects to flat columns: consignee.name -> consignee_name, item.spec.dense_tops.fp16 -> item_spec_dense_fp16."""
+    """Nested objects as flat columns: consignee.name -> consignee_name, item.spec.dense_tops.fp8 -> ..._dense_fp8."""
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     names = [column_for_field(name) for name in table.schema.names]
@@ -155,9 +151,7 @@ class Writer:
             self._schema = _writable(table.schema, self.fmt)
             self._open(self._schema)
         table = _conform(table, self._schema)
-        if self.fmt == "parquet":
-            self._sink.write_table(table)
-        elif self.fmt == "csv":
+        if self.fmt in ("parquet", "csv"):
             self._sink.write_table(table)
         else:
             pl.from_arrow(table).write_ndjson(self._sink)  # type: ignore[union-attr]

@@ -52,8 +52,11 @@ class LedgerCheck:
         outcomes = pc.cast(outcome, pa.string()).to_pylist()
         rows = np.nonzero(needs)[0]
         if len(rows):
-            wanted = [c for c in (*KEY_COLUMNS, "date", "as_of", "quantity", "unit_value_usd", "exporter")
-                      if c in table.schema.names]
+            wanted = [
+                c
+                for c in (*KEY_COLUMNS, "date", "as_of", "quantity", "unit_value_usd", "exporter")
+                if c in table.schema.names
+            ]
             sample = table.select(wanted).take(pa.array(rows)).to_pylist()
             for row, values in zip(rows, sample, strict=True):
                 decision = self._ledger.check(_shipment(values), values["as_of"])

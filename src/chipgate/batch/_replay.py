@@ -62,14 +62,18 @@ def state(table: pa.Table) -> pa.Array:
     """Per row: 'error', the outcome, or 'needs_authorization/<review policy>'."""
     frame = pl.from_arrow(table.select(["outcome", "review_policy", "error"]))
     assert isinstance(frame, pl.DataFrame)
-    return frame.select(
-        pl.when(pl.col("error").is_not_null())
-        .then(pl.lit("error"))
-        .when(pl.col("review_policy").is_not_null())
-        .then(pl.col("outcome").cast(pl.String) + "/" + pl.col("review_policy").cast(pl.String))
-        .otherwise(pl.col("outcome").cast(pl.String))
-        .alias("state")
-    ).to_series().to_arrow()
+    return (
+        frame.select(
+            pl.when(pl.col("error").is_not_null())
+            .then(pl.lit("error"))
+            .when(pl.col("review_policy").is_not_null())
+            .then(pl.col("outcome").cast(pl.String) + "/" + pl.col("review_policy").cast(pl.String))
+            .otherwise(pl.col("outcome").cast(pl.String))
+            .alias("state")
+        )
+        .to_series()
+        .to_arrow()
+    )
 
 
 def replay_file(

@@ -7,7 +7,7 @@ Exit status: 0 done (rows that cannot be decided are marked in the `error` colum
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -49,7 +49,7 @@ class _RowsPerSecond(ProgressColumn):
 
 
 @contextmanager
-def _progress(total: int | None, enabled: bool) -> Iterator[typer.CallbackParam | None | object]:
+def _progress(total: int | None, enabled: bool) -> Iterator[Callable[[int], None] | None]:
     """A progress bar with rows/s on standard error, only when it is a terminal."""
     if not enabled or not err_console.is_terminal:
         yield None
@@ -63,7 +63,11 @@ def _progress(total: int | None, enabled: bool) -> Iterator[typer.CallbackParam 
     ]
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("deciding", total=total)
-        yield lambda rows: bar.advance(task, rows)
+
+        def advance(rows: int) -> None:
+            bar.advance(task, rows)
+
+        yield advance
 
 
 def _parse_day(raw: str | None, field: str) -> dt.date | None:
@@ -85,10 +89,13 @@ def decide_command(
             "--ledger", help="Check rows needing an authorisation against this ledger (file or postgresql:// URL)."
         ),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop with exit 2 at the first rows that cannot be decided.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop with exit 2 at the first rows that cannot be decided.")
+    ] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (threads on this machine) or dask.")] = "local",
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default a local cluster.")
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default a local cluster."),
     ] = None,
     batch_rows: BatchRows = BATCH_ROWS,
     json_out: JsonOut = False,
@@ -112,7 +119,7 @@ def decide_command(
                     engine=engine,
                     scheduler=scheduler,
                     batch_rows=batch_rows,
-                    progress=advance if callable(advance) else None,
+                    progress=advance,
                 )
         except StrictStop as stop:
             err_console.print("[bold red]error:[/] --strict: rows that cannot be decided (nothing written):")
@@ -179,7 +186,7 @@ def replay_command(
                 output=output,
                 output_format=output_format,
                 batch_rows=batch_rows,
-                progress=advance if callable(advance) else None,
+                progress=advance,
             )
     if json_out:
         emit_json(report.to_dict())
