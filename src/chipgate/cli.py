@@ -22,6 +22,7 @@ from chipgate.ledger.cli import app as ledger_app
 from chipgate.ledger.cli import demo as ledger_demo
 from chipgate.model import Chip, Classification, Decision, Reason
 from chipgate.rulebook import Rulebook, default_rulebook
+from chipgate.service.cli import keys_app, serve
 from chipgate.shell import (
     EXIT_FINDING,
     console,
@@ -366,6 +367,8 @@ def rules(
 # Shells that live in their own packages contribute their commands.
 app.add_typer(ledger_app, name="ledger", help="The authorisation ledger: authorise, reserve, post, void, verify.")
 app.command("demo")(ledger_demo)
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys", help="API keys for `chipgate serve`: create, list, revoke.")
 
 
 def main() -> None:

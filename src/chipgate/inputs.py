@@ -14,6 +14,9 @@ from chipgate.errors import InputError
 from chipgate.model import BIT_LENGTH, END_USES, SHIPMENT_KINDS, ChipSpec, Item, Party, Shipment
 from chipgate.rulebook import package_path
 
+# No datasheet figure (TOPS, mm2, GB/s) comes near this; larger numbers are typing errors
+# and would overflow the arithmetic downstream.
+MAX_FIGURE = 1e9
 SPEC_KEYS = ("name", "dense_tops", "die_area_mm2", "dram_bandwidth_gbs", "interconnect_gbs", "datacenter")
 SHIPMENT_KEYS = (
     "date",
@@ -70,8 +73,8 @@ def _non_negative(raw: Any, field: str, *, required: bool = False) -> float | No
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise InputError(field, f"expected a number >= 0, found {_kind(raw)}")
     value = float(raw)
-    if math.isnan(value) or math.isinf(value) or value < 0:
-        raise InputError(field, f"expected a finite number >= 0, found {raw!r}")
+    if math.isnan(value) or math.isinf(value) or value < 0 or value > MAX_FIGURE:
+        raise InputError(field, f"expected a number from 0 to {MAX_FIGURE:.0e}, found {raw!r}")
     return value
 
 
