@@ -150,6 +150,7 @@ class Run:
             "refused": self.refused,
             "seconds": round(self.seconds, 3),
             "per_s": round(self.per_s),
+            "attempts_per_s": round((self.reservations + self.refused) / self.seconds),
             "oversubscriptions": self.oversubscriptions,
             "baseline_per_s": round(self.baseline_per_s) if self.baseline_per_s else None,
             "ratio_to_baseline": (round(self.per_s / self.baseline_per_s, 2) if self.baseline_per_s else None),
@@ -370,16 +371,20 @@ def main(argv: list[str] | None = None) -> int:
         json.dump([r.to_dict() for r in runs], sys.stdout, indent=2)
         print()
     else:
-        print(f"{'run':<42}{'reserved':>9}{'refused':>9}{'per s':>9}{'baseline/s':>12}{'ratio':>7}{'over':>6}")
+        print(
+            f"{'run':<42}{'reserved':>9}{'refused':>9}{'per s':>9}{'tried/s':>9}"
+            f"{'baseline/s':>12}{'ratio':>7}{'over':>6}"
+        )
         for r in runs:
             d = r.to_dict()
             print(
-                f"{r.name:<42}{r.reservations:>9}{r.refused:>9}{d['per_s']:>9}"
+                f"{r.name:<42}{r.reservations:>9}{r.refused:>9}{d['per_s']:>9}{d['attempts_per_s']:>9}"
                 f"{d['baseline_per_s'] or '-':>12}{d['ratio_to_baseline'] or '-':>7}"
                 f"{r.oversubscriptions:>6}"
             )
         print(
-            "baseline: one INSERT per transaction on the same backend and process count;"
+            "per s: reservations accepted; tried/s: accepted + refused;"
+            " baseline: one INSERT per transaction on the same backend and process count;"
             " over: accounts found over their limit (must be 0)"
         )
     return 1 if any(r.oversubscriptions for r in runs) else 0

@@ -375,3 +375,18 @@ def test_default_location_honours_chipgate_home(
 def test_errors_are_database_independent() -> None:
     # The refusals a client sees are chipgate's, never a driver's.
     assert not issubclass(LedgerError, sqlite3.Error | psycopg.Error)
+
+
+def test_a_second_process_sees_terms_changed_by_another(target: str, clock: Clock) -> None:
+    with Ledger(target, clock=clock) as first, Ledger(target, clock=clock) as second:
+        seed_standard(first)
+        second.reserve("warm", shipment(10), actor=ACTOR)  # caches the terms
+        first.revoke("LIC-ALI", actor="officer")
+        with pytest.raises(LedgerError) as refused:
+            second.reserve("after", shipment(10), actor=ACTOR)
+        assert refused.value.code == "authorization_revoked"
+        first.amend("LIC-BYTE", {"quantity": 50}, actor="officer")
+        with pytest.raises(LedgerError) as short:
+            second.reserve("byte", shipment(60, "ByteDance"), actor=ACTOR)
+        assert short.value.code == "insufficient_balance"
+        assert second.verify().ok

@@ -80,6 +80,15 @@ _COLUMNS = (
 _CHUNK = 500
 
 
+class _Fallback(Exception):
+    """The optimistic path cannot decide this one alone: use the locking path."""
+
+
+class _Refused(Exception):
+    def __init__(self, error: LedgerError) -> None:
+        self.error = error
+
+
 class _Stale(Exception):
     """The cached authorisation terms are older than the locked rows: reload and retry."""
 
@@ -818,6 +827,10 @@ class Ledger:
                 pending.append((i, self._prepare(request)))
             except LedgerError as exc:
                 results[i] = exc
+        if self.store.dialect == "postgresql" and len(requests) == 1 and pending:
+            fast = self._reserve_optimistic(pending[0][1], moment, expires, actor)
+            if fast is not None:
+                return [fast]
 
         def op(tx: Tx) -> list[Reservation | LedgerError | None]:
             out = list(results)
@@ -938,6 +951,128 @@ class Ledger:
 
         final = self._run(op)
         return [r if r is not None else LedgerError("not processed") for r in final]
+
+    def _reserve_optimistic(
+        self, prepared: _Pending, moment: dt.datetime, expires: dt.datetime, actor: str
+    ) -> Reservation | LedgerError | None:
+        """One reservation on PostgreSQL without taking locks until the final round trip.
+
+        Balances are read unlocked and the legs chosen from them; then the inserts, one
+        `held = held + n` update per account (in id order, so locks are taken in the same
+        order as everywhere else), a guard that the terms read are still current, the
+        journal append and COMMIT travel in one pipeline. The schema's CHECK constraint
+        refuses any update that would overdraw an account, so a race loses safely; then,
+        and for anything unusual, the caller falls back to the locking path, which gives
+        the precise answer. Returns None for that fallback.
+        """
+        if self._terms_seq < 0:
+            return None
+        try:
+            plan = self._plan(prepared)
+        except LedgerError:
+            return None
+        request = prepared.request
+        at, expires_at = _iso(moment), _iso(expires)
+        errors = self.store.conflict_errors()
+        try:
+            with self.store.transaction() as tx:
+                row = tx.one(
+                    "SELECT h.terms_seq, r.content_hash FROM journal_head h LEFT JOIN"
+                    " reservations r ON r.key = ? WHERE h.id = 1",
+                    (request.key,),
+                )
+                if row is None or int(row[0]) != self._terms_seq or row[1] is not None:
+                    raise _Fallback()
+                accounts = self._lock_free(tx, plan.accounts)
+                legs, shortfalls = choose(plan, accounts, request.shipment.quantity, prepared.value_cents)
+                if len(accounts) != len(plan.accounts):
+                    raise _Fallback()
+                if shortfalls:
+                    # A refusal read from a committed state is a true answer, unless
+                    # overdue holds could be expired to make room: the locking path does that.
+                    overdue = tx.one(
+                        "SELECT 1 FROM reservations WHERE status = 'pending' AND expires_at <= ? LIMIT 1",
+                        (at,),
+                    )
+                    if overdue is not None:
+                        raise _Fallback()
+                    s = shortfalls[0]
+                    refusal = InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
+                    raise _Refused(refusal)
+                legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
+                tx.insert_rows(
+                    "INSERT INTO reservations (key, content_hash, status, quantity, shipment,"
+                    " created_at, expires_at, actor)",
+                    [
+                        (
+                            request.key,
+                            prepared.digest,
+                            "pending",
+                            request.shipment.quantity,
+                            prepared.shipment_text,
+                            at,
+                            expires_at,
+                            actor,
+                        )
+                    ],
+                )
+                tx.insert_rows(
+                    "INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)",
+                    [(request.key, g.authorization_id, g.quantity, g.value_cents) for g in legs],
+                )
+                for leg in legs:
+                    tx.execute(
+                        "UPDATE authorizations SET held = held + ?, value_held = value_held + ? WHERE id = ?",
+                        (leg.quantity, leg.value_cents, leg.authorization_id),
+                    )
+                # Fails (division by zero) unless every account drawn still has the version
+                # and revocation state the coverage was computed from.
+                expected: list[object] = []
+                for leg in legs:
+                    account = accounts[leg.authorization_id]
+                    top = account.parent or account.id
+                    if top in self._revoked:
+                        raise _Fallback()
+                    expected.extend((leg.authorization_id, self._versions.get(top, -1)))
+                tx.execute(
+                    "SELECT 1 / (CASE WHEN count(*) = ? THEN 1 ELSE 0 END) FROM authorizations"
+                    f" WHERE revoked = 0 AND ({' OR '.join(['(id = ? AND version = ?)'] * len(legs))})",
+                    (len(legs), *expected),
+                )
+                self._append(
+                    tx,
+                    [
+                        (
+                            "reserve",
+                            request.key,
+                            {
+                                "content_hash": prepared.digest,
+                                "on": prepared.on.isoformat(),
+                                "using": list(request.using or ()),
+                                "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
+                                "expires_at": expires_at,
+                            },
+                        )
+                    ],
+                    at,
+                    actor,
+                )
+        except _Fallback:
+            return None
+        except _Refused as refused:
+            return refused.error
+        except errors:
+            return None
+        return Reservation(
+            key=request.key,
+            status="pending",
+            quantity=request.shipment.quantity,
+            legs=legs,
+            shipment=prepared.shipment_json,
+            created_at=moment.astimezone(dt.UTC),
+            expires_at=expires.astimezone(dt.UTC),
+            actor=actor,
+        )
 
     def _prepare(self, request: ReserveRequest) -> _Pending:
         if not isinstance(request.key, str) or not request.key.strip():

@@ -79,6 +79,10 @@ class Store(ABC):
     @abstractmethod
     def retryable(self, exc: BaseException) -> bool: ...
 
+    def conflict_errors(self) -> tuple[type[BaseException], ...]:
+        """Errors an optimistic write may meet and then be redone with locks."""
+        return ()
+
     def ddl(self, statement: str) -> str:
         blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
         bigint = "INTEGER" if self.dialect == "sqlite" else "BIGINT"
@@ -283,6 +287,16 @@ class PostgresStore(Store):
     def retryable(self, exc: BaseException) -> bool:
         errors = self._psycopg.errors
         return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure | errors.UniqueViolation)
+
+    def conflict_errors(self) -> tuple[type[BaseException], ...]:
+        errors = self._psycopg.errors
+        return (
+            errors.CheckViolation,
+            errors.DivisionByZero,
+            errors.UniqueViolation,
+            errors.DeadlockDetected,
+            errors.SerializationFailure,
+        )
 
     def _has_table(self, tx: Tx, name: str) -> bool:
         row = tx.one("SELECT to_regclass(?) IS NOT NULL", (name,))
