@@ -1,4 +1,5 @@
-"""The `chipgate` command line: classify, decide, timeline, chips, rules, and the shells below.
+"""The `chipgate` command line: classify, decide, timeline, chips, rules, and the shells below
+(ledger, demo, batch, serve, keys).
 
 Exit status: 0 done; 1 only where a command documents a finding (`decide --fail-on-license`);
 2 bad input, with a message naming the field.
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from chipgate.batch.cli import app as batch_app
 from chipgate.classify import classify as classify_chip
 from chipgate.decide import decide as decide_shipment
 from chipgate.errors import InputError
@@ -368,6 +370,7 @@ def rules(
 app.add_typer(ledger_app, name="ledger", help="The authorisation ledger: authorise, reserve, post, void, verify.")
 app.command("demo")(ledger_demo)
 app.command("serve")(serve)
+app.add_typer(batch_app, name="batch", help="Decide whole order books (CSV, JSON Lines, Parquet), locally or on Dask.")
 app.add_typer(keys_app, name="keys", help="API keys for `chipgate serve`: create, list, revoke.")
 
 
