@@ -104,9 +104,7 @@ def seed_standard(
 ) -> None:
     """Two licences, a pooled China approval with a sub-limit for Tencent, the derived
     volume cap fed by US shipments, and a per-customer cap for Alibaba Cloud."""
-    for auth_id, consignee in (
-        ("LIC-ALI", "Alibaba Cloud"), ("LIC-BYTE", "ByteDance"), ("LIC-TEN", "Tencent")
-    ):
+    for auth_id, consignee in (("LIC-ALI", "Alibaba Cloud"), ("LIC-BYTE", "ByteDance"), ("LIC-TEN", "Tencent")):
         ledger.authorize(licence(auth_id, consignee, licence_quantity), actor=ACTOR)
     ledger.authorize(
         {
@@ -131,8 +129,12 @@ def seed_standard(
         actor=ACTOR,
     )
     ledger.record_us_shipment(
-        "us-1", exporter="NVIDIA", product=H200, quantity=us_shipped,
-        shipped_on=dt.date(2026, 2, 1), actor=ACTOR,
+        "us-1",
+        exporter="NVIDIA",
+        product=H200,
+        quantity=us_shipped,
+        shipped_on=dt.date(2026, 2, 1),
+        actor=ACTOR,
     )
     ledger.authorize(
         {

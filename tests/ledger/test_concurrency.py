@@ -64,10 +64,7 @@ def test_several_processes_never_overdraw(target: str) -> None:
         seed_standard(ledger)
     start = CTX.Event()
     results = CTX.Queue()
-    workers = [
-        CTX.Process(target=_worker, args=(target, seed, 45, start, results))
-        for seed in range(4)
-    ]
+    workers = [CTX.Process(target=_worker, args=(target, seed, 45, start, results)) for seed in range(4)]
     for w in workers:
         w.start()
     start.set()
@@ -114,9 +111,7 @@ def _crasher(target: str, ready: Any) -> None:
 
 def test_a_process_killed_mid_reservation_leaves_all_or_nothing(target: str) -> None:
     with Ledger(target) as ledger:
-        seed_standard(
-            ledger, pool=10**6, us_shipped=10**7, licence_quantity=10**6, customer_cap=10**6
-        )
+        seed_standard(ledger, pool=10**6, us_shipped=10**7, licence_quantity=10**6, customer_cap=10**6)
     rng = random.Random(4)
     for _ in range(3):
         ready = CTX.Event()
@@ -135,7 +130,10 @@ def test_a_process_killed_mid_reservation_leaves_all_or_nothing(target: str) -> 
         assert reservations, "the child never committed a reservation"
         for reservation in reservations:
             assert set(reservation.authorizations) == {
-                "LIC-ALI", "CAP-NVDA-H200", "CN-POOL", "PCC-ALI",
+                "LIC-ALI",
+                "CAP-NVDA-H200",
+                "CN-POOL",
+                "PCC-ALI",
             }
         # Batches are one transaction: each is stored whole or not at all.
         batches: dict[str, int] = {}

@@ -10,7 +10,17 @@ import sqlite3
 
 import psycopg
 import pytest
-from helpers import ACTOR, H200, Clock, licence, seed_standard, shipment
+from helpers import (
+    ACTOR,
+    H200,
+    Clock,
+    drop_pg_target,
+    licence,
+    pg_available,
+    pg_target,
+    seed_standard,
+    shipment,
+)
 
 from chipgate.ledger import (
     Authorization,
@@ -161,8 +171,7 @@ def test_invalid_authorisation_names_the_field(ledger: Ledger) -> None:
     assert bad.value.code == "invalid_authorization" and "quantity" in str(bad.value)
     with pytest.raises(LedgerError) as pool:
         ledger.authorize(
-            {"id": "P", "kind": "cn_import_approval", "holders": ["A"], "products": [H200],
-             "status": "maybe"},
+            {"id": "P", "kind": "cn_import_approval", "holders": ["A"], "products": [H200], "status": "maybe"},
             actor=ACTOR,
         )
     assert "status" in str(pool.value)
@@ -211,19 +220,25 @@ def test_revoked_authorisation_covers_nothing_new(ledger: Ledger) -> None:
 
 def test_derived_cap_follows_us_shipments_at_the_ratio_in_the_rule_data(ledger: Ledger) -> None:
     seed_standard(ledger, us_shipped=1000)
-    ratio = default_rulebook().at(dt.date(2026, 2, 1)).value(
-        "us.license_policy.h200_lane_volume_cap_ratio"
-    )
+    ratio = default_rulebook().at(dt.date(2026, 2, 1)).value("us.license_policy.h200_lane_volume_cap_ratio")
     assert ledger.balance("CAP-NVDA-H200").limit == math.floor(ratio * 1000)
     ledger.record_us_shipment(
-        "us-2", exporter="NVIDIA Corporation", product=H200, quantity=501,
-        shipped_on=dt.date(2026, 2, 20), actor=ACTOR,
+        "us-2",
+        exporter="NVIDIA Corporation",
+        product=H200,
+        quantity=501,
+        shipped_on=dt.date(2026, 2, 20),
+        actor=ACTOR,
     )
     assert ledger.balance("CAP-NVDA-H200").limit == math.floor(ratio * 1501)
     with pytest.raises(LedgerError) as conflict:
         ledger.record_us_shipment(
-            "us-2", exporter="NVIDIA", product=H200, quantity=7,
-            shipped_on=dt.date(2026, 2, 20), actor=ACTOR,
+            "us-2",
+            exporter="NVIDIA",
+            product=H200,
+            quantity=7,
+            shipped_on=dt.date(2026, 2, 20),
+            actor=ACTOR,
         )
     assert conflict.value.code == "idempotency_conflict"
     entry = ledger.journal()[-1]
@@ -252,17 +267,21 @@ def test_check_lists_what_is_missing(ledger: Ledger) -> None:
 
 def test_duty_free_quota_follows_plant_status(ledger: Ledger) -> None:
     ledger.authorize(
-        {"id": "Q-TSMC", "kind": "duty_free_quota", "company": "TSMC Arizona",
-         "planned_capacity": 1000, "plant_status": "construction",
-         "plant_status_on": "2026-01-15", "basis": "assumption"},
+        {
+            "id": "Q-TSMC",
+            "kind": "duty_free_quota",
+            "company": "TSMC Arizona",
+            "planned_capacity": 1000,
+            "plant_status": "construction",
+            "plant_status_on": "2026-01-15",
+            "basis": "assumption",
+        },
         actor=ACTOR,
     )
     rules = default_rulebook().at(dt.date(2026, 1, 15))
     multiplier = rules.value("tariffs.taiwan_232_quota.multiplier")
     assert ledger.balance("Q-TSMC").limit == math.floor(multiplier["construction"] * 1000)
-    imported = shipment(
-        600, "TSMC Arizona", kind="import", from_country="TW", to_country="US", exporter=None
-    )
+    imported = shipment(600, "TSMC Arizona", kind="import", from_country="TW", to_country="US", exporter=None)
     reservation = ledger.reserve("imp-1", imported, actor=ACTOR)
     assert reservation.authorizations == ("Q-TSMC",)
     ledger.post("imp-1", actor=ACTOR)
@@ -287,7 +306,11 @@ def test_batch_reserve_is_all_or_nothing_per_shipment(ledger: Ledger) -> None:
         actor=ACTOR,
     )
     assert [r.code if isinstance(r, LedgerError) else r.status for r in results] == [
-        "pending", "insufficient_balance", "pending", "pending", "idempotency_conflict",
+        "pending",
+        "insufficient_balance",
+        "pending",
+        "pending",
+        "idempotency_conflict",
     ]
     assert ledger.balance("LIC-ALI").held == 1000
     assert ledger.balance("CN-POOL").held == 1500
@@ -364,9 +387,7 @@ def test_authorization_round_trips_through_json() -> None:
     assert Authorization.from_dict(auth.to_dict()) == auth
 
 
-def test_default_location_honours_chipgate_home(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_location_honours_chipgate_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHIPGATE_HOME", str(tmp_path))
     with Ledger() as ledger:
         assert ledger.location == str(tmp_path) + "/ledger.sqlite"
@@ -390,3 +411,15 @@ def test_a_second_process_sees_terms_changed_by_another(target: str, clock: Cloc
             second.reserve("byte", shipment(60, "ByteDance"), actor=ACTOR)
         assert short.value.code == "insufficient_balance"
         assert second.verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not pg_available(), reason="PostgreSQL is not reachable")
+def test_postgres_url_options_reach_the_server() -> None:
+    target = pg_target()
+    try:
+        url = target.replace("?", "?options=-c%20synchronous_commit%3Doff&", 1)
+        with Ledger(url) as ledger, ledger.store.transaction() as tx:
+            assert tx.one("SHOW synchronous_commit") == ("off",)
+    finally:
+        drop_pg_target(target)

@@ -35,7 +35,10 @@ from chipgate.ledger import Ledger, LedgerError
 BUYERS = ("Alibaba Cloud", "ByteDance", "Tencent")
 # Refusals a valid random operation may meet; anything else is a defect.
 EXPECTED = {
-    "insufficient_balance", "already_posted", "already_voided", "reservation_expired",
+    "insufficient_balance",
+    "already_posted",
+    "already_voided",
+    "reservation_expired",
     "limit_below_usage",
 }
 
@@ -65,16 +68,13 @@ def machine(backend: str) -> type[RuleBasedStateMachine]:
             assert exc.code in EXPECTED, exc
             assert len(self.ledger.journal()) == before, "a refusal wrote to the journal"
 
-        @rule(target=keys, buyer=st.sampled_from(BUYERS), quantity=st.integers(1, 900),
-              hours=st.integers(1, 6))
+        @rule(target=keys, buyer=st.sampled_from(BUYERS), quantity=st.integers(1, 900), hours=st.integers(1, 6))
         def reserve(self, buyer: str, quantity: int, hours: int) -> str:
             self.counter += 1
             key = f"k{self.counter}"
             before = len(self.ledger.journal())
             try:
-                got = self.ledger.reserve(
-                    key, shipment(quantity, buyer), actor=ACTOR, ttl=dt.timedelta(hours=hours)
-                )
+                got = self.ledger.reserve(key, shipment(quantity, buyer), actor=ACTOR, ttl=dt.timedelta(hours=hours))
             except LedgerError as exc:
                 self._refused(exc, before)
                 return key
@@ -132,13 +132,16 @@ def machine(backend: str) -> type[RuleBasedStateMachine]:
             self.counter += 1
             before = self.ledger.balance("CAP-NVDA-H200").limit or 0
             self.ledger.record_us_shipment(
-                f"us-sm-{self.counter}", exporter="NVIDIA", product=H200, quantity=quantity,
-                shipped_on=dt.date(2026, 2, 15), actor=ACTOR,
+                f"us-sm-{self.counter}",
+                exporter="NVIDIA",
+                product=H200,
+                quantity=quantity,
+                shipped_on=dt.date(2026, 2, 15),
+                actor=ACTOR,
             )
             assert (self.ledger.balance("CAP-NVDA-H200").limit or 0) >= before
 
-        @rule(licence=st.sampled_from(["LIC-ALI", "LIC-BYTE", "LIC-TEN"]),
-              quantity=st.integers(0, 3000))
+        @rule(licence=st.sampled_from(["LIC-ALI", "LIC-BYTE", "LIC-TEN"]), quantity=st.integers(0, 3000))
         def amend(self, licence: str, quantity: int) -> None:
             before = len(self.ledger.journal())
             try:

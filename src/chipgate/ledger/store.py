@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -263,7 +263,8 @@ class PostgresStore(Store):
         schema = query.pop("schema", None)
         if schema is not None and not _SCHEMA_NAME.match(schema):
             raise LedgerInputError("--ledger", f"schema {schema!r}: use lower-case letters, digits and _")
-        conninfo = urlunsplit(parts._replace(query=urlencode(query)))
+        # quote, not quote_plus: libpq reads "+" literally, not as a space.
+        conninfo = urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
         self.location = urlunsplit(parts._replace(netloc=parts.hostname or "", query=""))
         self.schema = schema
         self._psycopg = psycopg
