@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from chipgate.batch import decide_batch, split_list, split_reasons
 from chipgate.batch._run import decide_file
 from chipgate.batch.cli import app
+from chipgate.errors import InputError
+from chipgate.inputs import parse_spec
 
 runner = CliRunner()
 
@@ -161,7 +163,10 @@ def test_spec_columns_decide_a_chip_not_in_the_catalogue(tmp_path: Path) -> None
     rows = decide_batch(pl.DataFrame([spec, small, bad])).to_dicts()
     assert rows[0]["eccn"] == "3A090.a" and rows[0]["license_required"] is True
     assert rows[1]["eccn"] is None
-    assert rows[2]["error"].startswith("item_spec_dense_fp8: expected a finite number >= 0")
+    # The same message as the single path gives, named by the column.
+    with pytest.raises(InputError) as refused:
+        parse_spec({"dense_tops": {"fp8": -1.0}}, "item.spec")
+    assert rows[2]["error"] == f"item_spec_dense_fp8: {refused.value.message}"
 
 
 def test_nested_json_lines_in_the_single_shipment_contract_are_read_too(tmp_path: Path) -> None:

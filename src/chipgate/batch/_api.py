@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from chipgate.batch._columns import LIST_SEPARATOR, PART_SEPARATOR
 from chipgate.batch._engine import BatchEngine
@@ -105,8 +104,3 @@ def split_reasons(cell: str | None) -> list[tuple[str, str, str]]:
 def split_list(cell: str | None) -> list[str]:
     """A list cell (licence conditions, restricted-party hits) as its items."""
     return cell.split(LIST_SEPARATOR) if cell else []
-
-
-def count_values(column: pa.ChunkedArray | pa.Array) -> dict[str | None, int]:
-    counted = pc.value_counts(column)
-    return {row["values"]: row["counts"] for row in counted.to_pylist()}

@@ -63,7 +63,7 @@ class CsvReader:
         # Contract columns are read as text and parsed by the engine, so one bad value marks
         # its row instead of stopping the reader.
         convert = pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in INPUT_COLUMNS}, strings_can_be_null=True
+            column_types={name: pa.string() for name in (*INPUT_COLUMNS, "id")}, strings_can_be_null=True
         )
         reader = pa_csv.open_csv(
             self._path, read_options=pa_csv.ReadOptions(block_size=_CSV_BLOCK_BYTES), convert_options=convert
@@ -162,7 +162,10 @@ class Writer:
             # Statistics only where readers filter (dates, outcome): on every column they cost
             # a third of the writing time.
             stats = [n for n in ("date", "as_of", "outcome", "license_required") if n in schema.names]
-            self._sink = pq.ParquetWriter(self.path, schema, write_statistics=stats)
+            # Dictionary pages only for columns that already are dictionaries: trying them on
+            # unique ids or prices and falling back costs more than it saves.
+            encoded = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+            self._sink = pq.ParquetWriter(self.path, schema, write_statistics=stats, use_dictionary=encoded)
         elif self.fmt == "csv":
             self._sink = pa_csv.CSVWriter(self.path, schema)
         else:

@@ -180,7 +180,6 @@ def decide_file(
     client: Any = None,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
-    transform: Callable[[pa.Table], pa.Table] | None = None,
 ) -> Summary:
     """Decide every row of `source` and write the rows with their decisions to `output`.
 
@@ -207,8 +206,6 @@ def decide_file(
             for table in _decided(reader.batches(), book, on, engine, scheduler, client):
                 if checker is not None:
                     table = checker.apply(table)
-                if transform is not None:
-                    table = transform(table)
                 first_schema = first_schema or table.schema
                 offset = summary.rows
                 summary.add(table, offset)
