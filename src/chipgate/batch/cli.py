@@ -197,7 +197,7 @@ def replay_command(
 def _show_replay(report: ReplayReport) -> None:
     states = sorted({s for counts in report.by_date.values() for s in counts})
     table = Table(title=f"{report.rows:,} rows under {len(report.dates)} dates", title_justify="left")
-    table.add_column("outcome / review policy")
+    table.add_column("outcome / review policy", overflow="fold")
     for day in report.dates:
         table.add_column(day.isoformat(), justify="right")
     for name in states:
@@ -209,7 +209,7 @@ def _show_replay(report: ReplayReport) -> None:
         return
     changes = Table(title=f"What changed ({report.changed_rows:,} rows changed at least once)", title_justify="left")
     for name in ("from date", "to date", "from", "to"):
-        changes.add_column(name)
+        changes.add_column(name, overflow="fold")
     changes.add_column("rows", justify="right")
     for move in moves:
         changes.add_row(move["from_date"], move["to_date"], move["from"], move["to"], f"{move['rows']:,}")
