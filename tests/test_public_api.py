@@ -29,6 +29,7 @@ def test_public_names() -> None:
         "UnknownChipError",
         "classify",
         "decide",
+        "decide_batch",
         "default_rulebook",
         "parse_shipment",
         "parse_spec",
@@ -80,3 +81,20 @@ def test_bad_input_names_the_field() -> None:
             }
         )
     assert info.value.field == "kind"
+
+
+def test_decide_batch_equals_decide_on_a_small_book() -> None:
+    import pyarrow as pa
+
+    rows = {
+        "date": ["2025-12-20", "2026-03-02"],
+        "kind": ["export", "export"],
+        "from_country": ["US", "US"],
+        "to_country": ["CN", "CN"],
+        "item_chip": ["nvidia-h200-sxm", "nvidia-h200-sxm"],
+        "quantity": [10, 10],
+        "consignee_name": ["Example Cloud Co., Ltd."] * 2,
+        "consignee_country": ["CN", "CN"],
+    }
+    out = chipgate.decide_batch(pa.table(rows)).to_pylist()
+    assert [r["review_policy"] for r in out] == ["presumption_of_denial", "case_by_case"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chipgate.catalogue import Catalogue
 from chipgate.classify import classify as _classify
 from chipgate.decide import decide as _decide
 from chipgate.errors import ChipgateError, InputError, LedgerError, RuleDataError, UnknownChipError
 from chipgate.inputs import parse_shipment, parse_spec
-from chipgate.ledger import Ledger
 from chipgate.model import (
     Chip,
     ChipSpec,
@@ -27,6 +26,10 @@ from chipgate.model import (
     Shipment,
 )
 from chipgate.rulebook import Rulebook, RuleSet, default_rulebook
+
+if TYPE_CHECKING:
+    from chipgate.batch import decide_batch
+    from chipgate.ledger import Ledger
 
 __all__ = [
     "Catalogue",
@@ -47,6 +50,7 @@ __all__ = [
     "UnknownChipError",
     "classify",
     "decide",
+    "decide_batch",
     "default_rulebook",
     "parse_shipment",
     "parse_spec",
@@ -75,3 +79,17 @@ def decide(
     if isinstance(shipment, Mapping):
         shipment = parse_shipment(shipment)
     return _decide(shipment, on, rulebook=rulebook)
+
+
+def __getattr__(name: str) -> Any:
+    # The ledger (database drivers) and the batch engine (Arrow, Polars) load on first use,
+    # so that classifying or deciding one shipment does not pay for them.
+    if name == "Ledger":
+        from chipgate.ledger import Ledger
+
+        return Ledger
+    if name == "decide_batch":
+        from chipgate.batch import decide_batch
+
+        return decide_batch
+    raise AttributeError(f"module 'chipgate' has no attribute {name!r}")

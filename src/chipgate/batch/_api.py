@@ -11,11 +11,8 @@ import pyarrow as pa
 
 from chipgate.batch._columns import LIST_SEPARATOR, PART_SEPARATOR
 from chipgate.batch._engine import BatchEngine
+from chipgate.batch._settings import BATCH_ROWS
 from chipgate.rulebook import Rulebook, default_rulebook
-
-# Rows decided per step: large enough that per-step overhead vanishes, small enough that
-# memory stays bounded (a few hundred MB at most) whatever the size of the book.
-BATCH_ROWS = 262_144
 
 _ENGINES: dict[str, BatchEngine] = {}
 _ENGINES_LOCK = threading.Lock()

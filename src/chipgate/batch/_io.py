@@ -15,9 +15,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from chipgate.batch._columns import INPUT_COLUMNS, KEY_STRING_COLUMNS, OTHER_STRING_COLUMNS, column_for_field
+from chipgate.batch._settings import FORMATS
 from chipgate.errors import InputError
 
-FORMATS = ("parquet", "csv", "jsonl")
 _EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # CSV blocks are read this many bytes at a time (about 100,000 order lines).
 _CSV_BLOCK_BYTES = 24 << 20

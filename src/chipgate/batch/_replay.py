@@ -15,10 +15,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chipgate.batch._api import BATCH_ROWS, engine_for
+from chipgate.batch._api import engine_for
 from chipgate.batch._columns import ADDED_COLUMNS
 from chipgate.batch._io import Writer, format_of, open_reader
 from chipgate.batch._run import Progress, _background
+from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import InputError
 from chipgate.rulebook import Rulebook
 

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chipgate.batch._api import BATCH_ROWS, engine_for
+from chipgate.batch._api import engine_for
 from chipgate.batch._io import Writer, format_of, open_reader
 from chipgate.batch._ledger import LedgerCheck
+from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import ChipgateError
 from chipgate.rulebook import Rulebook, default_rulebook
 

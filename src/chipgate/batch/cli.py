@@ -10,19 +10,20 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from chipgate.batch._api import BATCH_ROWS
-from chipgate.batch._io import FORMATS
-from chipgate.batch._replay import ReplayReport, replay_file
-from chipgate.batch._run import StrictStop, Summary, decide_file
+from chipgate.batch._settings import BATCH_ROWS, FORMATS
 from chipgate.errors import InputError
 from chipgate.shell import EXIT_BAD_INPUT, console, emit_json, err_console, fail, parse_date, user_errors
+
+if TYPE_CHECKING:
+    from chipgate.batch._replay import ReplayReport
+    from chipgate.batch._run import Summary
 
 app = typer.Typer(
     help="Decide whole order books: Parquet, CSV or JSON Lines in, one decision per row out.",
@@ -101,6 +102,8 @@ def decide_command(
     json_out: JsonOut = False,
 ) -> None:
     """Decide every row of an order book and write the decisions."""
+    from chipgate.batch._run import StrictStop, decide_file  # Arrow and Polars load only when used
+
     if scheduler and engine != "dask":
         fail("--scheduler: needs --engine dask")
     with user_errors():
@@ -174,6 +177,8 @@ def replay_command(
     json_out: JsonOut = False,
 ) -> None:
     """Decide the same book under several dates and summarise what changed between them."""
+    from chipgate.batch._replay import replay_file  # Arrow and Polars load only when used
+
     with user_errors():
         days = [_parse_day(part.strip(), "--dates") for part in dates.split(",") if part.strip()]
         if any(day is None for day in days):
