@@ -17,6 +17,29 @@ from chipgate.rulebook import package_path
 # No datasheet figure (TOPS, mm2, GB/s) comes near this; larger numbers are typing errors
 # and would overflow the arithmetic downstream.
 MAX_FIGURE = 1e9
+# Units in one shipment or authorisation, and US dollars in one amount: far above any real
+# order, and inside what every database stores exactly as a 64-bit integer or decimal.
+MAX_UNITS = 10**12
+MAX_USD = Decimal(10) ** 15
+
+
+def is_text(value: str) -> bool:
+    """Whether a string can be stored and sent as UTF-8: no unpaired surrogates, no NUL."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def require_text(value: str, field: str) -> str:
+    if not is_text(value):
+        raise InputError(field, "contains characters that are not valid text (unpaired surrogates or NUL)")
+    return value
+
+
 SPEC_KEYS = ("name", "dense_tops", "die_area_mm2", "dram_bandwidth_gbs", "interconnect_gbs", "datacenter")
 SHIPMENT_KEYS = (
     "date",
@@ -102,6 +125,8 @@ def parse_spec(raw: Any, prefix: str = "") -> ChipSpec:
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         raise InputError(_join(prefix, "name"), f"expected a string, found {_kind(name)}")
+    if name is not None:
+        require_text(name, _join(prefix, "name"))
     die = _non_negative(body.get("die_area_mm2"), _join(prefix, "die_area_mm2"))
     if die == 0:
         raise InputError(_join(prefix, "die_area_mm2"), "must be > 0 (leave it out when unknown)")
@@ -140,6 +165,7 @@ def parse_party(raw: Any, field: str) -> Party:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{field}.name", "is required: the party's name")
+    require_text(name, f"{field}.name")
     country = parse_country(body.get("country"), f"{field}.country")
     assert country is not None
     identifiers = body.get("identifiers") or {}
@@ -153,7 +179,10 @@ def parse_party(raw: Any, field: str) -> Party:
         parent_headquarters_country=parse_country(
             body.get("parent_headquarters_country"), f"{field}.parent_headquarters_country", required=False
         ),
-        identifiers={str(k): str(v) for k, v in identifiers.items()},
+        identifiers={
+            require_text(str(k), f"{field}.identifiers"): require_text(str(v), f"{field}.identifiers.{k}")
+            for k, v in identifiers.items()
+        },
     )
 
 
@@ -171,8 +200,14 @@ def parse_item(raw: Any, field: str = "item") -> Item:
 
 
 def parse_quantity(raw: Any, field: str = "quantity") -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw) or raw < 1:
-        raise InputError(field, f"expected a whole number of units >= 1, found {raw!r}")
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | float)
+        or (isinstance(raw, float) and not math.isfinite(raw))
+        or raw != int(raw)
+        or not 1 <= raw <= MAX_UNITS
+    ):
+        raise InputError(field, f"expected a whole number of units from 1 to {MAX_UNITS:,}, found {raw!r}")
     return int(raw)
 
 
@@ -185,8 +220,8 @@ def parse_money(raw: Any, field: str) -> Decimal | None:
         value = Decimal(str(raw))
     except InvalidOperation:
         raise InputError(field, f"expected an amount in USD >= 0, found {raw!r}") from None
-    if not value.is_finite() or value < 0:
-        raise InputError(field, f"expected an amount in USD >= 0, found {raw!r}")
+    if not value.is_finite() or value < 0 or value > MAX_USD:
+        raise InputError(field, f"expected an amount in USD from 0 to {MAX_USD:,.0f}, found {raw!r}")
     return value
 
 
@@ -213,6 +248,8 @@ def parse_shipment(raw: Any) -> Shipment:
     exporter = body.get("exporter")
     if exporter is not None and (not isinstance(exporter, str) or not exporter.strip()):
         raise InputError("exporter", "expected the exporter's name as a string")
+    if exporter is not None:
+        require_text(exporter, "exporter")
     return Shipment(
         date=parse_date(body["date"], "date"),
         kind=cast(Any, kind),

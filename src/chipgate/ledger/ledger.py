@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from chipgate.errors import LedgerError
+from chipgate.inputs import MAX_UNITS, is_text
 from chipgate.ledger.coverage import (
     NearMiss,
     Plan,
@@ -646,10 +647,10 @@ class Ledger:
 
         Returns the ids of the caps whose limit was recomputed. Idempotent by `key`.
         """
-        if not key:
-            raise LedgerInputError("key", "an idempotency key is required")
-        if isinstance(quantity, bool) or quantity <= 0:
-            raise InvalidQuantity("quantity", f"{quantity}; record 1 or more units")
+        if not key or not is_text(key):
+            raise LedgerInputError("key", "an idempotency key (any non-empty text) is required")
+        if isinstance(quantity, bool) or not 0 < quantity <= MAX_UNITS:
+            raise InvalidQuantity("quantity", f"{quantity}; record 1 to {MAX_UNITS:,} units")
         at = _iso(self._now(now))
         exporter_norm, product_norm = normalize_name(exporter), product.casefold()
         digest = content_hash([exporter_norm, product_norm, quantity, shipped_on.isoformat()])
@@ -1075,11 +1076,11 @@ class Ledger:
         )
 
     def _prepare(self, request: ReserveRequest) -> _Pending:
-        if not isinstance(request.key, str) or not request.key.strip():
+        if not isinstance(request.key, str) or not request.key.strip() or not is_text(request.key):
             raise LedgerInputError("key", "an idempotency key (any non-empty text) is required")
         quantity = request.shipment.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise InvalidQuantity("quantity", f"{quantity!r}; a reservation holds 1 or more units")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_UNITS:
+            raise InvalidQuantity("quantity", f"{quantity!r}; a reservation holds 1 to {MAX_UNITS:,} units")
         on = request.on or request.shipment.date
         shipment_json = request.shipment.to_dict()
         shipment_text = canonical_json(shipment_json)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
+from chipgate.inputs import MAX_UNITS, MAX_USD, is_text
 from chipgate.ledger.errors import InvalidAuthorization
 
 AuthorizationKind = Literal[
@@ -159,7 +160,7 @@ class Authorization:
         if unknown:
             raise InvalidAuthorization(unknown[0], f"unknown field; allowed: {', '.join(sorted(_FIELDS))}")
         auth_id = raw.get("id")
-        if not isinstance(auth_id, str) or not auth_id.strip() or "#" in auth_id:
+        if not isinstance(auth_id, str) or not auth_id.strip() or "#" in auth_id or not is_text(auth_id):
             raise InvalidAuthorization("id", "a non-empty text id without '#' is required")
         kind = raw.get("kind")
         if kind not in AUTHORIZATION_KINDS:
@@ -415,7 +416,7 @@ def _texts(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and is_text(v) for v in value):
         raise InvalidAuthorization(name, "expected a list of non-empty texts")
     return tuple(v.strip() for v in value)
 
@@ -424,7 +425,7 @@ def _opt_text(raw: Mapping[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not is_text(value):
         raise InvalidAuthorization(name, "expected text")
     return value.strip() or None
 
@@ -435,6 +436,8 @@ def _opt_int(raw: Mapping[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAuthorization(name, f"{value!r} is not a whole number of units")
+    if value > MAX_UNITS:
+        raise InvalidAuthorization(name, f"{value} is more than {MAX_UNITS:,} units")
     return value
 
 
@@ -443,9 +446,12 @@ def _opt_decimal(raw: Mapping[str, Any], name: str) -> Decimal | None:
     if value is None:
         return None
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except InvalidOperation:
         raise InvalidAuthorization(name, f"{value!r} is not an amount") from None
+    if not amount.is_finite() or amount > MAX_USD:
+        raise InvalidAuthorization(name, f"{value!r} is not an amount from 0 to {MAX_USD:,.0f}")
+    return amount
 
 
 def _opt_date(raw: Mapping[str, Any], name: str) -> dt.date | None:

@@ -45,6 +45,9 @@ def prepare(target: str | None, seed: bool | None) -> tuple[bool, str | None]:
         if seed if seed is not None else target is None:
             seeded = seed_if_empty(ledger)
         token = keys.create("admin", "admin") if keys.is_empty() else None
+        # Holds whose time ran out while no server was running are released now, in the
+        # journal, so the first balances a user sees count only live reservations.
+        ledger.expire(actor="chipgate-serve")
         return seeded, token
     finally:
         ledger.close()
