@@ -66,6 +66,22 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
     _entity_list_trigger(facts, triggers, reasons)
 
     if not triggers:
+        undetermined = facts.classification.undetermined
+        if eccn is None and undetermined:
+            reasons.append(
+                Reason(
+                    rule="us.license_requirement",
+                    citation=_citation_or(rules.get(DESTINATIONS), "15 CFR 742.6(a)(6)"),
+                    effective_from=_date_or_none(rules.get(DESTINATIONS)),
+                    text=(
+                        "Caution: the 3A090 classification is undetermined (missing "
+                        + ", ".join(f.replace("_", " ") for f in undetermined)
+                        + "); no licence requirement was found, but one cannot be ruled out until those "
+                        "figures are known."
+                    ),
+                    facts={"undetermined": list(undetermined)},
+                )
+            )
         what = f"{eccn} item" if eccn else "item not classified 3A090 and not caught by another rule"
         reasons.append(
             Reason(
