@@ -28,6 +28,9 @@ H200_LANE = "us.license_policy.h200_lane"
 H20_SCOPE = "us.h20_letter.scope"
 H20_POLICY = "us.h20_letter.review_policy"
 ENTITY_LIST = "us.entity_list.license_requirement"
+EMBARGO_ALL_ITEMS = "us.embargoes.all_items"
+EMBARGO_CCL_ITEMS = "us.embargoes.ccl_items"
+EMBARGO_POLICY = "us.embargoes.review_policy"
 
 # Most restrictive first: a shipment's policy is the strictest any of its triggers carries.
 _STRICTNESS: Mapping[str, int] = {
@@ -63,6 +66,7 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
         _three_a090_triggers(facts, triggers, conditions, reasons)
     else:
         _h20_letter_trigger(facts, triggers, reasons)
+    _embargo_trigger(facts, triggers, reasons)
     _entity_list_trigger(facts, triggers, reasons)
 
     if not triggers:
@@ -289,6 +293,36 @@ def _h20_letter_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Re
             f"US licence required although the item is not 3A090: {caught_by}, and the "
             f"April 2025 letter reaches {who}"
             + (f"; reviewed {_words(policy.value)} (as reported)." if policy else "."),
+        )
+    )
+
+
+def _embargo_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
+    """Part 746: an embargoed destination needs a licence for any item; a sanctioned one for any
+    item on the Commerce Control List, which every 3A090 item is."""
+    rules = facts.rules
+    destination = facts.shipment.to_country
+    policy = rules.value(EMBARGO_POLICY)
+    everything = rules.get(EMBARGO_ALL_ITEMS)
+    listed = rules.get(EMBARGO_CCL_ITEMS)
+    if everything is not None and destination in everything.value:
+        rule, dated, what = EMBARGO_ALL_ITEMS, everything, "every item subject to the EAR"
+    elif listed is not None and destination in listed.value and facts.classification.eccn is not None:
+        rule, dated, what = (
+            EMBARGO_CCL_ITEMS,
+            listed,
+            f"every item on the Commerce Control List, {facts.classification.eccn} included",
+        )
+    else:
+        return
+    triggers.append(_Trigger(rule, policy))
+    reasons.append(
+        _reason(
+            rule,
+            dated,
+            f"US licence required: exports to {destination} need a licence for {what}"
+            + (f"; reviewed under {_words(policy)}." if policy else "."),
+            destination=destination,
         )
     )
 
