@@ -2,7 +2,7 @@
 
 Licence triggers (each a cited rule): a 3A090 item to a destination in scope (15 CFR
 742.6(a)(6)); a 3A090 item to a party headquartered in D:5 or Macau wherever located
-(744.23(a)(3), later 742.6(a)(6)(iii)(A)); a chip caught by the April 2025 H20 letter;
+(744.23(a)(3), later 742.6(a)(6)(iii)(A)); a chip caught by an is-informed letter (2022, 2025);
 a party on the Entity List (744.11). The review policy is the most restrictive that any
 trigger carries; the January 2026 lane (91 FR 1684) turns presumption of denial into
 case-by-case for China and Macau when all its criteria hold.
@@ -17,7 +17,7 @@ from typing import Any, cast
 from chipgate.decide.context import Facts
 from chipgate.geography import describe_where, in_where
 from chipgate.model import Reason, ReviewPolicy, UsExport
-from chipgate.rulebook import DatedValue
+from chipgate.rulebook import DatedValue, RuleSet
 
 DESTINATIONS = "us.license_requirement.destinations"
 HEADQUARTERS = "us.license_requirement.headquarters"
@@ -25,8 +25,7 @@ DESTINATION_POLICY = "us.license_policy.destination_policy"
 HEADQUARTERS_POLICY = "us.license_policy.headquarters_policy"
 MILITARY_POLICY = "us.license_policy.military_end_use_policy"
 H200_LANE = "us.license_policy.h200_lane"
-H20_SCOPE = "us.h20_letter.scope"
-H20_POLICY = "us.h20_letter.review_policy"
+IS_INFORMED = "us.is_informed."
 ENTITY_LIST = "us.entity_list.license_requirement"
 EMBARGO_ALL_ITEMS = "us.embargoes.all_items"
 EMBARGO_CCL_ITEMS = "us.embargoes.ccl_items"
@@ -65,7 +64,7 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
     if eccn is not None:
         _three_a090_triggers(facts, triggers, conditions, reasons)
     else:
-        _h20_letter_trigger(facts, triggers, reasons)
+        _is_informed_triggers(facts, triggers, reasons)
     _embargo_trigger(facts, triggers, reasons)
     _entity_list_trigger(facts, triggers, reasons)
 
@@ -252,49 +251,67 @@ def _h200_lane(facts: Facts, conditions: list[str], reasons: list[Reason]) -> st
     return str(spec["policy"])
 
 
-def _h20_letter_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
-    rules = facts.rules
-    scope = rules.get(H20_SCOPE)
-    if scope is None:
-        return
-    spec = scope.value
+def is_informed_letters(rules: RuleSet) -> list[DatedValue]:
+    """The letters in force: every parameter of the is-informed rule file, in id order."""
+    key = ("is_informed_letters",)
+    found: list[DatedValue] | None = rules.memo.get(key)
+    if found is None:
+        ids = sorted(pid for pid in rules.rulebook.parameters if pid.startswith(IS_INFORMED))
+        found = rules.memo[key] = [v for pid in ids if (v := rules.get(pid)) is not None]
+    return found
+
+
+_LETTER_FACTS = {
+    "tpp_min": ("tpp", "TPP", ""),
+    "dram_bandwidth_min_gbs": ("dram_bandwidth_gbs", "memory bandwidth", " GB/s"),
+    "interconnect_min_gbs": ("interconnect_gbs", "interconnect bandwidth", " GB/s"),
+}
+
+
+def _caught_by(letter: Mapping[str, Any], facts: Facts) -> str | None:
+    if facts.chip_id in letter["chips"]:
+        return f"{letter['name']} names {facts.chip_id}"
     cls = facts.classification
-    caught_by: str | None = None
-    if facts.chip_id in spec["chips"]:
-        caught_by = f"the letter names {facts.chip_id}"
-    elif cls.dram_bandwidth_gbs is not None and cls.dram_bandwidth_gbs >= spec["dram_bandwidth_min_gbs"]:
-        caught_by = (
-            f"its memory bandwidth {cls.dram_bandwidth_gbs:,.0f} GB/s reaches the H20's "
-            f"{spec['dram_bandwidth_min_gbs']:,} GB/s"
-        )
-    elif cls.interconnect_gbs is not None and cls.interconnect_gbs >= spec["interconnect_min_gbs"]:
-        caught_by = (
-            f"its interconnect bandwidth {cls.interconnect_gbs:,.0f} GB/s reaches the H20's "
-            f"{spec['interconnect_min_gbs']:,} GB/s"
-        )
-    if caught_by is None:
-        return
-    s = facts.shipment
-    reached = in_where(s.to_country, spec["destinations"], rules)
-    who = f"destination {s.to_country}"
-    if not reached:
-        for role, party in facts.parties:
-            if any(in_where(hq, spec["headquarters"], rules) for hq in party.effective_headquarters):
-                reached, who = True, f"the {role.replace('_', ' ')} headquartered in {party.headquarters_country}"
+    for criteria in letter["caught_if_any"]:
+        parts = []
+        for key, threshold in criteria.items():
+            attribute, label, unit = _LETTER_FACTS[key]
+            value = getattr(cls, attribute)
+            if value is None or value < threshold:
                 break
-    if not reached:
-        return
-    policy = rules.get(H20_POLICY)
-    triggers.append(_Trigger(H20_SCOPE, policy.value if policy else None))
-    reasons.append(
-        _reason(
-            H20_SCOPE,
-            scope,
-            f"US licence required although the item is not 3A090: {caught_by}, and the "
-            f"April 2025 letter reaches {who}"
-            + (f"; reviewed {_words(policy.value)} (as reported)." if policy else "."),
+            parts.append(f"its {label} {value:,.0f}{unit} reaches {threshold:,}{unit}")
+        else:
+            return " and ".join(parts) + f", the level {letter['name']} names"
+    return None
+
+
+def _is_informed_triggers(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
+    rules = facts.rules
+    s = facts.shipment
+    for dated in is_informed_letters(rules):
+        letter = dated.value
+        caught_by = _caught_by(letter, facts)
+        if caught_by is None:
+            continue
+        reached = in_where(s.to_country, letter["destinations"], rules)
+        who = f"destination {s.to_country}"
+        if not reached:
+            for role, party in facts.parties:
+                if any(in_where(hq, letter["headquarters"], rules) for hq in party.effective_headquarters):
+                    reached, who = True, f"the {role.replace('_', ' ')} headquartered in {party.headquarters_country}"
+                    break
+        if not reached:
+            continue
+        policy = letter.get("review_policy")
+        triggers.append(_Trigger(dated.parameter, policy))
+        reasons.append(
+            _reason(
+                dated.parameter,
+                dated,
+                f"US licence required although the item is not 3A090: {caught_by}, and the letter reaches {who}"
+                + (f"; reviewed {_words(policy)} (the letter states no policy)." if policy else "."),
+            )
         )
-    )
 
 
 def _embargo_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
