@@ -116,8 +116,11 @@ def test_a_revoked_key_is_refused(running: Running, admin: httpx.Client) -> None
     token = running.server.create_key(name, "analyst")
     with running.server.client(token) as client:
         assert client.get("/v1/whoami").status_code == 200
+        # The key is now in the server's cache, which the short way for decisions reads.
+        assert client.post("/v1/decide", json=SHIPMENT).status_code == 200
         assert admin.post(f"/v1/keys/{name}/revoke").json()["active"] is False
         assert client.get("/v1/whoami").status_code == 401
+        assert client.post("/v1/decide", json=SHIPMENT).status_code == 401
 
 
 def test_keys_made_on_the_command_line_work_on_the_running_server(running: Running) -> None:
@@ -207,6 +210,18 @@ def test_decide_returns_the_cli_contract(analyst: httpx.Client) -> None:
     earlier = analyst.post("/v1/decide?as_of=2025-06-01", json=SHIPMENT).json()
     assert earlier["as_of"] == "2025-06-01"
     assert earlier["us_export"]["review_policy"] != "case_by_case"
+
+
+def test_decide_answers_alike_on_the_first_and_later_calls(running: Running) -> None:
+    # A key's first call goes through the route (the key is looked up in the database);
+    # later ones, with the key cached, take the short way (chipgate.service.fast).
+    token = running.server.create_key(f"twice-{uuid.uuid4().hex[:6]}", "analyst")
+    with running.server.client(token) as client:
+        answers = [client.post("/v1/decide?as_of=2026-03-02", json=SHIPMENT) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert {a.headers["content-type"] for a in answers} == {"application/json"}
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert answers[0].json() == json.loads(json.dumps(chipgate.decide(SHIPMENT, dt.date(2026, 3, 2)).to_dict()))
 
 
 def test_decide_with_check_reads_the_ledger(analyst: httpx.Client) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
@@ -106,13 +107,32 @@ OfficerKey = Annotated[Principal, Depends(officer)]
 AdminKey = Annotated[Principal, Depends(admin)]
 
 
-def respond(content: Any, status_code: int = 200) -> Response:
-    """A JSON response. JSON has no infinity or NaN: a result that overflowed to one (say, a
-    spec with absurdly large figures) is refused as bad input instead of failing to encode."""
+def encode(content: Any) -> bytes:
+    """`content` as compact UTF-8 JSON. JSON has no infinity or NaN: a result that overflowed
+    to one (say, a spec with absurdly large figures) is refused as bad input instead of
+    failing to encode."""
+    try:
+        # orjson is several times faster than the standard encoder on a decision's 5 KB.
+        body = orjson.dumps(content)
+    except TypeError:
+        # It refuses what the standard encoder accepts (integers beyond 64 bits, keys that
+        # are not text): those are left to the standard encoder below.
+        body = b"null"
+    if b"null" not in body:
+        return body
+    # orjson writes NaN and the infinities as null, so an answer that has a null anywhere
+    # (a real None, or text containing the word) is encoded again by the standard encoder,
+    # which refuses them. Answers with nulls pay for both; the decisions of /v1/decide
+    # rarely have any.
     try:
         text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:
         raise WhereError(
             ("body",), InputError("", "a figure is too large: the result is not a finite number")
         ) from None
-    return Response(text, status_code=status_code, media_type="application/json")
+    return text.encode()
+
+
+def respond(content: Any, status_code: int = 200) -> Response:
+    """A JSON response (see `encode`)."""
+    return Response(encode(content), status_code=status_code, media_type="application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
@@ -27,7 +28,11 @@ AsOf = Annotated[
 ]
 
 
+@cache
 def _version() -> str:
+    # Reading the installed metadata takes a few hundred microseconds (it parses the
+    # METADATA file), too much for a health check that load balancers poll; the version
+    # does not change while the process runs.
     try:
         return version("chipgate")
     except PackageNotFoundError:
