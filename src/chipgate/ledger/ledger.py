@@ -81,15 +81,6 @@ _COLUMNS = (
 _CHUNK = 500
 
 
-class _Fallback(Exception):
-    """The optimistic path cannot decide this one alone: use the locking path."""
-
-
-class _Refused(Exception):
-    def __init__(self, error: LedgerError) -> None:
-        self.error = error
-
-
 class _Stale(Exception):
     """The cached authorisation terms are older than the locked rows: reload and retry."""
 
@@ -155,6 +146,25 @@ class _Account:
         )
 
 
+class _Unbounded:
+    """An account with no limits: `choose` over these gives the legs a plan draws when
+    every account has room."""
+
+    __slots__ = ("held", "limit", "used", "value_held", "value_limit", "value_used")
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.value_limit: int | None = None
+        self.held = self.used = self.value_held = self.value_used = 0
+
+
+_UNBOUNDED = _Unbounded()
+
+
+def _unbounded(ids: Iterable[str]) -> dict[str, _Unbounded]:
+    return dict.fromkeys(ids, _UNBOUNDED)
+
+
 @dataclass(frozen=True, slots=True)
 class ReserveRequest:
     """One shipment to reserve under an idempotency key (see `Ledger.reserve_many`)."""
@@ -190,6 +200,16 @@ def _parse_time(text: str | None) -> dt.datetime | None:
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _text_array(items: Iterable[str]) -> str:
+    """A PostgreSQL array literal of texts (each quoted, so any text is safe)."""
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _int_array(items: Iterable[int]) -> str:
+    return "{" + ",".join(str(int(item)) for item in items) + "}"
 
 
 def _marks(n: int) -> str:
@@ -956,15 +976,17 @@ class Ledger:
     def _reserve_optimistic(
         self, prepared: _Pending, moment: dt.datetime, expires: dt.datetime, actor: str
     ) -> Reservation | LedgerError | None:
-        """One reservation on PostgreSQL without taking locks until the final round trip.
+        """One reservation on PostgreSQL in one statement, `chipgate_reserve` (schema.py).
 
-        Balances are read unlocked and the legs chosen from them; then the inserts, one
-        `held = held + n` update per account (in id order, so locks are taken in the same
-        order as everywhere else), a guard that the terms read are still current, the
-        journal append and COMMIT travel in one pipeline. The schema's CHECK constraint
-        refuses any update that would overdraw an account, so a race loses safely; then,
-        and for anything unusual, the caller falls back to the locking path, which gives
-        the precise answer. Returns None for that fallback.
+        The legs are chosen here from the cached terms: when every slot of the plan has a
+        single route they follow from the plan alone, otherwise from balances read
+        unlocked first. The function re-checks the key, the terms version and every
+        account's version, revocation and room under the account locks, and stores the
+        reservation, its legs, the balances and the journal entry in the same statement.
+        A refusal it reads from committed balances is a true answer; anything unusual
+        (a repeated key, changed terms, overdue holds that might make room, a race it
+        cannot settle) returns None and the caller takes the locking path, which gives
+        the precise answer.
         """
         if self._terms_seq < 0:
             return None
@@ -973,107 +995,94 @@ class Ledger:
         except LedgerError:
             return None
         request = prepared.request
+        quantity = request.shipment.quantity
+        single_route = all(len(slot.routes) == 1 for slot in plan.slots)
+        if single_route and prepared.value_cents is None and self._value_limited(plan):
+            single_route = False  # `choose` must see the value limit to refuse precisely
+        if single_route:
+            legs, _ = choose(plan, _unbounded(plan.accounts), quantity, prepared.value_cents)
+        else:
+            with self.store.transaction(write=False) as tx:
+                read = self._lock_free(tx, plan.accounts)
+            if len(read) != len(plan.accounts):
+                return None
+            legs, shortfalls = choose(plan, read, quantity, prepared.value_cents)
+            if shortfalls:
+                return None  # the locking path checks for overdue holds, then refuses
+        legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
+        ids = [g.authorization_id for g in legs]
+        if len(set(ids)) != len(ids):
+            return None
+        versions = []
+        for account_id in ids:
+            top = account_id.partition("#")[0]
+            if top in self._revoked or top not in self._versions:
+                return None
+            versions.append(self._versions[top])
         at, expires_at = _iso(moment), _iso(expires)
-        errors = self.store.conflict_errors()
-        try:
-            with self.store.transaction() as tx:
-                row = tx.one(
-                    "SELECT h.terms_seq, r.content_hash FROM journal_head h LEFT JOIN"
-                    " reservations r ON r.key = ? WHERE h.id = 1",
-                    (request.key,),
-                )
-                if row is None or int(row[0]) != self._terms_seq or row[1] is not None:
-                    raise _Fallback()
-                accounts = self._lock_free(tx, plan.accounts)
-                legs, shortfalls = choose(plan, accounts, request.shipment.quantity, prepared.value_cents)
-                if len(accounts) != len(plan.accounts):
-                    raise _Fallback()
-                if shortfalls:
-                    # A refusal read from a committed state is a true answer, unless
-                    # overdue holds could be expired to make room: the locking path does that.
-                    overdue = tx.one(
-                        "SELECT 1 FROM reservations WHERE status = 'pending' AND expires_at <= ? LIMIT 1",
-                        (at,),
-                    )
-                    if overdue is not None:
-                        raise _Fallback()
-                    s = shortfalls[0]
-                    refusal = InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
-                    raise _Refused(refusal)
-                legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
-                tx.insert_rows(
-                    "INSERT INTO reservations (key, content_hash, status, quantity, shipment,"
-                    " created_at, expires_at, actor)",
-                    [
-                        (
-                            request.key,
-                            prepared.digest,
-                            "pending",
-                            request.shipment.quantity,
-                            prepared.shipment_text,
-                            at,
-                            expires_at,
-                            actor,
-                        )
-                    ],
-                )
-                tx.insert_rows(
-                    "INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)",
-                    [(request.key, g.authorization_id, g.quantity, g.value_cents) for g in legs],
-                )
-                for leg in legs:
-                    tx.execute(
-                        "UPDATE authorizations SET held = held + ?, value_held = value_held + ? WHERE id = ?",
-                        (leg.quantity, leg.value_cents, leg.authorization_id),
-                    )
-                # Fails (division by zero) unless every account drawn still has the version
-                # and revocation state the coverage was computed from.
-                expected: list[object] = []
-                for leg in legs:
-                    account = accounts[leg.authorization_id]
-                    top = account.parent or account.id
-                    if top in self._revoked:
-                        raise _Fallback()
-                    expected.extend((leg.authorization_id, self._versions.get(top, -1)))
-                tx.execute(
-                    "SELECT 1 / (CASE WHEN count(*) = ? THEN 1 ELSE 0 END) FROM authorizations"
-                    f" WHERE revoked = 0 AND ({' OR '.join(['(id = ? AND version = ?)'] * len(legs))})",
-                    (len(legs), *expected),
-                )
-                self._append(
-                    tx,
-                    [
-                        (
-                            "reserve",
-                            request.key,
-                            {
-                                "content_hash": prepared.digest,
-                                "on": prepared.on.isoformat(),
-                                "using": list(request.using or ()),
-                                "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
-                                "expires_at": expires_at,
-                            },
-                        )
-                    ],
-                    at,
-                    actor,
-                )
-        except _Fallback:
-            return None
-        except _Refused as refused:
-            return refused.error
-        except errors:
-            return None
-        return Reservation(
-            key=request.key,
-            status="pending",
-            quantity=request.shipment.quantity,
-            legs=legs,
-            shipment=prepared.shipment_json,
-            created_at=moment.astimezone(dt.UTC),
-            expires_at=expires.astimezone(dt.UTC),
-            actor=actor,
+        payload = canonical_json(
+            {
+                "content_hash": prepared.digest,
+                "on": prepared.on.isoformat(),
+                "using": list(request.using or ()),
+                "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
+                "expires_at": expires_at,
+            }
         )
+        try:
+            rows = self.store.single(
+                "SELECT * FROM chipgate_reserve(?, ?, ?::bigint, ?, ?, ?, ?, ?, ?::bigint,"
+                " ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])",
+                (
+                    request.key,
+                    prepared.digest,
+                    quantity,
+                    prepared.shipment_text,
+                    at,
+                    expires_at,
+                    actor,
+                    payload,
+                    self._terms_seq,
+                    # Array literals travel as text: cheaper to send than lists of values.
+                    _text_array(ids),
+                    _int_array(g.quantity for g in legs),
+                    _int_array(g.value_cents for g in legs),
+                    _int_array(versions),
+                ),
+            )
+        except self.store.conflict_errors():
+            return None
+        status = rows[0][0] if rows else None
+        if status == "ok":
+            return Reservation(
+                key=request.key,
+                status="pending",
+                quantity=quantity,
+                legs=legs,
+                shipment=prepared.shipment_json,
+                created_at=moment.astimezone(dt.UTC),
+                expires_at=expires.astimezone(dt.UTC),
+                actor=actor,
+            )
+        if status == "short" and single_route:
+            accounts = {row[1]: _Account(row[1:]) for row in rows}
+            if len(accounts) == len(plan.accounts):
+                _, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
+                if shortfalls:
+                    s = shortfalls[0]
+                    return InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
+        return None
+
+    def _value_limited(self, plan: Plan) -> bool:
+        """Whether a licence the plan may draw on has a value limit (from the cached terms)."""
+        for slot in plan.slots:
+            if slot.requirement == "us_export_license":
+                for route in slot.routes:
+                    for account_id in route:
+                        terms = self._terms.get(account_id.partition("#")[0])
+                        if terms is None or terms.value_usd is not None:
+                            return True
+        return False
 
     def _prepare(self, request: ReserveRequest) -> _Pending:
         if not isinstance(request.key, str) or not request.key.strip() or not is_text(request.key):

@@ -14,7 +14,113 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    # The backends the statements are run on; the version is recorded on every backend,
+    # so both agree on what "version N" means.
+    dialects: tuple[str, ...] = ("sqlite", "postgresql")
 
+
+# PostgreSQL: one reservation in one statement (its own transaction, one round trip).
+# The caller has chosen the legs (ids in id order) from cached terms; the function checks
+# everything it relied on and stores nothing unless all of it holds:
+#   - the key is new (else 'exists') and the terms version is the one the legs were
+#     chosen from (else 'stale');
+#   - an unlocked read of the accounts: a changed version or a revocation is 'stale'; a
+#     lack of room is 'short' with the rows read (a refusal read from committed balances
+#     takes no lock), or 'overdue' when expired holds might make room (the caller's
+#     locking path frees them first);
+#   - the new rows (reservation, legs) are inserted before any shared row is locked;
+#   - each account is then updated in id order (the lock order every writer uses) only if
+#     its version, revocation and room still hold on its latest committed version, else
+#     the statement fails (serialization_failure) and nothing of it stays;
+#   - the journal tip last, so the row every writer shares is held from its update to
+#     commit and no longer. The entry's hash is computed over the same text as
+#     `journal.chain_hash`.
+# The CHECK constraints on authorizations still refuse any overdraw whatever happens here.
+RESERVE_FUNCTION = """
+CREATE OR REPLACE FUNCTION chipgate_reserve(
+    p_key text, p_digest text, p_quantity bigint, p_shipment text, p_at text,
+    p_expires_at text, p_actor text, p_payload text, p_terms_seq bigint,
+    p_ids text[], p_units bigint[], p_cents bigint[], p_versions bigint[]
+) RETURNS TABLE (
+    o_status text, o_id text, o_kind text, o_parent text, o_version bigint,
+    o_revoked integer, o_limit bigint, o_held bigint, o_used bigint, o_value_limit bigint,
+    o_value_held bigint, o_value_used bigint, o_basis bigint, o_plant_status text,
+    o_plant_status_on text
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_n integer := cardinality(p_ids);
+    v_found integer;
+    v_fresh integer;
+    v_room integer;
+    v_seq bigint;
+    v_prev bytea;
+    v_hash bytea;
+BEGIN
+    IF EXISTS (SELECT 1 FROM reservations r WHERE r.key = p_key) THEN
+        o_status := 'exists';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF (SELECT h.terms_seq FROM journal_head h WHERE h.id = 1) <> p_terms_seq THEN
+        o_status := 'stale';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    SELECT count(*)::integer,
+        count(*) FILTER (WHERE a.version = l.version AND a.revoked = 0)::integer,
+        count(*) FILTER (WHERE
+            (a.limit_units IS NULL OR a.held + a.used + l.units <= a.limit_units)
+            AND (a.value_limit IS NULL
+                 OR a.value_held + a.value_used + l.cents <= a.value_limit))::integer
+    INTO v_found, v_fresh, v_room
+    FROM unnest(p_ids, p_units, p_cents, p_versions) AS l(id, units, cents, version)
+    JOIN authorizations a ON a.id = l.id;
+    IF v_found <> v_n OR v_fresh <> v_n THEN
+        o_status := 'stale';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF v_room <> v_n THEN
+        IF EXISTS (SELECT 1 FROM reservations r WHERE r.status = 'pending'
+                   AND r.expires_at <= p_at) THEN
+            o_status := 'overdue';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT 'short'::text, a.id, a.kind, a.parent, a.version, a.revoked,
+            a.limit_units, a.held, a.used, a.value_limit, a.value_held, a.value_used,
+            a.basis_units, a.plant_status, a.plant_status_on
+        FROM authorizations a WHERE a.id = ANY (p_ids) ORDER BY a.id;
+        RETURN;
+    END IF;
+    INSERT INTO reservations (key, content_hash, status, quantity, shipment, created_at,
+        expires_at, actor)
+    VALUES (p_key, p_digest, 'pending', p_quantity, p_shipment, p_at, p_expires_at, p_actor);
+    INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)
+    SELECT p_key, l.id, l.units, l.cents FROM unnest(p_ids, p_units, p_cents) AS l(id, units, cents);
+    FOR i IN 1 .. v_n LOOP
+        UPDATE authorizations a
+        SET held = a.held + p_units[i], value_held = a.value_held + p_cents[i]
+        WHERE a.id = p_ids[i] AND a.version = p_versions[i] AND a.revoked = 0
+            AND (a.limit_units IS NULL OR a.held + a.used + p_units[i] <= a.limit_units)
+            AND (a.value_limit IS NULL
+                 OR a.value_held + a.value_used + p_cents[i] <= a.value_limit);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                MESSAGE = 'account ' || p_ids[i] || ' changed while reserving';
+        END IF;
+    END LOOP;
+    SELECT h.seq + 1, h.hash INTO v_seq, v_prev FROM journal_head h WHERE h.id = 1 FOR UPDATE;
+    v_hash := sha256(v_prev || convert_to(v_seq::text || chr(10) || p_at || chr(10) || p_actor
+        || chr(10) || 'reserve' || chr(10) || p_key || chr(10) || p_payload, 'UTF8'));
+    UPDATE journal_head SET seq = v_seq, hash = v_hash WHERE id = 1;
+    INSERT INTO journal (seq, at, actor, op, subject, payload, prev_hash, hash)
+    VALUES (v_seq, p_at, p_actor, 'reserve', p_key, p_payload, v_prev, v_hash);
+    o_status := 'ok';
+    RETURN NEXT;
+END
+$fn$
+"""
 
 # `{blob}` and `{bigint}` are spelled per backend (see store.Dialect).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -98,6 +204,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX legs_authorization ON reservation_legs (authorization_id)",
             "CREATE INDEX us_shipments_exporter ON us_shipments (exporter, product)",
         ),
+    ),
+    Migration(
+        3,
+        "PostgreSQL: chipgate_reserve, a reservation in one statement",
+        (RESERVE_FUNCTION,),
+        dialects=("postgresql",),
     ),
 )
 

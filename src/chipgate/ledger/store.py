@@ -83,6 +83,12 @@ class Store(ABC):
         """Errors an optimistic write may meet and then be redone with locks."""
         return ()
 
+    def single(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one statement as a transaction of its own and return its rows."""
+        tx: Tx
+        with self.transaction() as tx:
+            return tx.all(sql, params)
+
     def ddl(self, statement: str) -> str:
         blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
         bigint = "INTEGER" if self.dialect == "sqlite" else "BIGINT"
@@ -108,8 +114,9 @@ class Store(ABC):
             for migration in MIGRATIONS:
                 if migration.version <= current or (upto is not None and migration.version > upto):
                     continue
-                for statement in migration.statements:
-                    tx.execute(self.ddl(statement))
+                if self.dialect in migration.dialects:
+                    for statement in migration.statements:
+                        tx.execute(self.ddl(statement))
                 if migration.version == 1:
                     tx.execute(
                         "INSERT INTO journal_head (id, seq, hash, terms_seq) VALUES (1, 0, ?, 0)",
@@ -273,6 +280,7 @@ class PostgresStore(Store):
             self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._conn.execute(f'SET search_path TO "{schema}"')
         self._tx = _PgTx(self._conn)
+        self._single = self._conn.cursor()
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Tx]:
@@ -281,6 +289,13 @@ class PostgresStore(Store):
         # trips. Reading a result syncs the pipeline.
         with self._conn.pipeline(), self._conn.transaction():
             yield self._tx
+
+    def single(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # The connection is in autocommit mode: the statement is its own transaction, so
+        # it and its commit take one round trip (no BEGIN, no separate COMMIT).
+        self._single.execute(_pg_sql(sql), params, prepare=True)
+        rows: list[Row] = self._single.fetchall()
+        return rows
 
     def close(self) -> None:
         self._conn.close()
