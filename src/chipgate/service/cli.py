@@ -67,6 +67,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (each with its own ledger connections).")] = 1,
     max_body: Annotated[int, typer.Option(help="Largest request body accepted, in bytes (larger: 413).")] = 64 * 1024,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log a line per request (costs CPU on every call).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (/v1, docs at /docs) and the dashboard (/) on one ledger."""
     import uvicorn
@@ -96,6 +99,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=access_log,
     )
 
 
