@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -123,11 +123,25 @@ class Plan:
     slots: tuple[Slot, ...]
     missing: tuple[str, ...]
     near_misses: tuple[NearMiss, ...]
+    # Every account any route could draw on, in lock order (sorted by id).
+    accounts: tuple[str, ...] = field(init=False)
+    # When every slot has a single route and no account serves two slots: the accounts
+    # drawn, in id order, each with whether the shipment's value is drawn on it too (the
+    # US licence slot). None otherwise. Lets `take` skip the general search of `choose`.
+    draws: tuple[tuple[str, bool], ...] | None = field(init=False)
 
-    @property
-    def accounts(self) -> tuple[str, ...]:
-        """Every account any route could draw on, in lock order (sorted by id)."""
-        return tuple(sorted({a for s in self.slots for r in s.routes for a in r}))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accounts", tuple(sorted({a for s in self.slots for r in s.routes for a in r})))
+        draws: list[tuple[str, bool]] | None = []
+        for slot in self.slots:
+            if len(slot.routes) != 1:
+                draws = None
+                break
+            assert draws is not None
+            draws.extend((a, slot.requirement == "us_export_license") for a in slot.routes[0])
+        if draws is not None and len({a for a, _ in draws}) != len(draws):
+            draws = None
+        object.__setattr__(self, "draws", tuple(sorted(draws)) if draws is not None else None)
 
     def resized(self, quantity: int, value_cents: int | None) -> Plan:
         """The same routes for another quantity (and value) of the same kind of shipment."""
@@ -369,6 +383,30 @@ class AccountLike(Protocol):
     value_limit: int | None
     value_held: int
     value_used: int
+
+
+def take(
+    plan: Plan, accounts: Mapping[str, AccountLike], quantity: int, value_cents: int | None
+) -> tuple[Leg, ...] | None:
+    """The legs `choose` would return, in id order, when the plan has `draws` and every
+    account has room; None when it has no `draws` or one lacks room (then `choose` gives
+    the shortfall)."""
+    draws = plan.draws
+    if draws is None:
+        return None
+    for account_id, carries_value in draws:
+        account = accounts[account_id]
+        limit = account.limit
+        if limit is not None and quantity > limit - account.held - account.used:
+            return None
+        if carries_value:
+            value_limit = account.value_limit
+            if value_limit is not None and (
+                value_cents is None or value_cents > value_limit - account.value_held - account.value_used
+            ):
+                return None
+    value = value_cents or 0
+    return tuple(Leg(account_id, quantity, value if carries_value else 0) for account_id, carries_value in draws)
 
 
 def choose(

@@ -30,6 +30,7 @@ from chipgate.ledger.coverage import (
     plan_coverage,
     plan_key,
     same_party,
+    take,
 )
 from chipgate.ledger.errors import (
     AlreadyPosted,
@@ -59,6 +60,7 @@ from chipgate.ledger.model import (
     Reservation,
     VerifyReport,
     canonical_json,
+    canonical_json_plain,
     cents,
     content_hash,
     dollars,
@@ -202,6 +204,21 @@ def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
+def _reserve_payload(prepared: _Pending, legs: Sequence[Leg], expires_at: str) -> str:
+    """A reservation's journal payload. The shipment itself is stored with the reservation;
+    the entry commits to it by hash (verify recomputes it), and the legs give the balance
+    changes."""
+    return canonical_json_plain(
+        {
+            "content_hash": prepared.digest,
+            "on": prepared.on.isoformat(),
+            "using": list(prepared.request.using or ()),
+            "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
+            "expires_at": expires_at,
+        }
+    )
+
+
 def _text_array(items: Iterable[str]) -> str:
     """A PostgreSQL array literal of texts (each quoted, so any text is safe)."""
     quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
@@ -292,16 +309,20 @@ class Ledger:
     def _append(
         self,
         tx: Tx,
-        entries: Sequence[tuple[str, str, dict[str, Any]]],
+        entries: Sequence[tuple[str, str, dict[str, Any] | str]],
         at: str,
         actor: str,
         *,
         terms_changed: bool = False,
     ) -> None:
-        """Append entries (op, subject, payload) to the chain, inside the caller's transaction."""
+        """Append entries (op, subject, payload) to the chain, inside the caller's transaction.
+        A payload is a dict, or its canonical JSON text already encoded."""
         if not entries:
             return
-        rows = [(op, subject, canonical_json(payload)) for op, subject, payload in entries]
+        rows = [
+            (op, subject, payload if isinstance(payload, str) else canonical_json(payload))
+            for op, subject, payload in entries
+        ]
         if self.store.dialect == "postgresql" and len(rows) == 1:
             op, subject, payload = rows[0]
             # The chain's tip is locked, extended and stored in one statement, the last
@@ -336,11 +357,7 @@ class Ledger:
             digest = chain_hash(prev, seq, entry_material(at, actor, op, subject, payload))
             out.append((seq, at, actor, op, subject, payload, prev, digest))
             prev = digest
-        tx.many(
-            "INSERT INTO journal (seq, at, actor, op, subject, payload, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            out,
-        )
+        tx.insert_rows("INSERT INTO journal (seq, at, actor, op, subject, payload, prev_hash, hash)", out)
         if terms_changed:
             tx.execute(
                 "UPDATE journal_head SET seq = ?, hash = ?, terms_seq = ? WHERE id = 1",
@@ -888,10 +905,11 @@ class Ledger:
             accounts = self._lock(tx, ids)
             self._check_fresh(accounts, ids)
             expired_once = False
+            created_utc, expires_utc = moment.astimezone(dt.UTC), expires.astimezone(dt.UTC)
             new_in_batch: dict[str, tuple[str, int]] = {}
             reservation_rows: list[tuple[Any, ...]] = []
             leg_rows: list[tuple[Any, ...]] = []
-            entries: list[tuple[str, str, dict[str, Any]]] = []
+            entries: list[tuple[str, str, dict[str, Any] | str]] = []
             for i, prepared, plan in plans:
                 key = prepared.request.key
                 quantity = prepared.request.shipment.quantity
@@ -899,16 +917,18 @@ class Ledger:
                     digest, first = new_in_batch[key]
                     out[i] = out[first] if digest == prepared.digest else IdempotencyConflict(key)
                     continue
-                legs, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
-                if shortfalls and not expired_once:
-                    expired_once = True
-                    entries.extend(self._expire_due(tx, at, accounts))
-                    legs, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
-                if shortfalls:
-                    s = shortfalls[0]
-                    out[i] = InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
-                    continue
-                legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
+                legs = take(plan, accounts, quantity, prepared.value_cents)
+                if legs is None:
+                    found, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
+                    if shortfalls and not expired_once:
+                        expired_once = True
+                        entries.extend(self._expire_due(tx, at, accounts))
+                        found, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
+                    if shortfalls:
+                        s = shortfalls[0]
+                        out[i] = InsufficientBalance(s.authorization_id, s.needed, s.available, s.unit)
+                        continue
+                    legs = tuple(sorted(found, key=lambda g: g.authorization_id))
                 for leg in legs:
                     account = accounts[leg.authorization_id]
                     account.held += leg.quantity
@@ -927,21 +947,7 @@ class Ledger:
                         actor,
                     )
                 )
-                # The shipment itself is stored with the reservation; the entry commits to
-                # it by hash (verify recomputes it), and the legs give the balance changes.
-                entries.append(
-                    (
-                        "reserve",
-                        key,
-                        {
-                            "content_hash": prepared.digest,
-                            "on": prepared.on.isoformat(),
-                            "using": list(prepared.request.using or ()),
-                            "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
-                            "expires_at": expires_at,
-                        },
-                    )
-                )
+                entries.append(("reserve", key, _reserve_payload(prepared, legs, expires_at)))
                 new_in_batch[key] = (prepared.digest, i)
                 out[i] = Reservation(
                     key=key,
@@ -949,19 +955,16 @@ class Ledger:
                     quantity=prepared.request.shipment.quantity,
                     legs=legs,
                     shipment=prepared.shipment_json,
-                    created_at=moment.astimezone(dt.UTC),
-                    expires_at=expires.astimezone(dt.UTC),
+                    created_at=created_utc,
+                    expires_at=expires_utc,
                     actor=actor,
                 )
-            tx.many(
+            tx.insert_rows(
                 "INSERT INTO reservations (key, content_hash, status, quantity, shipment,"
-                " created_at, expires_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, expires_at, actor)",
                 reservation_rows,
             )
-            tx.many(
-                "INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents) VALUES (?, ?, ?, ?)",
-                leg_rows,
-            )
+            tx.insert_rows("INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)", leg_rows)
             self._write_accounts(tx, accounts.values())
             self._append(tx, entries, at, actor)
             if repeats:
@@ -996,20 +999,23 @@ class Ledger:
             return None
         request = prepared.request
         quantity = request.shipment.quantity
-        single_route = all(len(slot.routes) == 1 for slot in plan.slots)
+        single_route = plan.draws is not None
         if single_route and prepared.value_cents is None and self._value_limited(plan):
             single_route = False  # `choose` must see the value limit to refuse precisely
+        legs: tuple[Leg, ...] | None = None
         if single_route:
-            legs, _ = choose(plan, _unbounded(plan.accounts), quantity, prepared.value_cents)
+            legs = take(plan, _unbounded(plan.accounts), quantity, prepared.value_cents)
         else:
             with self.store.transaction(write=False) as tx:
                 read = self._lock_free(tx, plan.accounts)
             if len(read) != len(plan.accounts):
                 return None
-            legs, shortfalls = choose(plan, read, quantity, prepared.value_cents)
+            found, shortfalls = choose(plan, read, quantity, prepared.value_cents)
             if shortfalls:
                 return None  # the locking path checks for overdue holds, then refuses
-        legs = tuple(sorted(legs, key=lambda g: g.authorization_id))
+            legs = tuple(sorted(found, key=lambda g: g.authorization_id))
+        if legs is None:
+            return None
         ids = [g.authorization_id for g in legs]
         if len(set(ids)) != len(ids):
             return None
@@ -1020,15 +1026,7 @@ class Ledger:
                 return None
             versions.append(self._versions[top])
         at, expires_at = _iso(moment), _iso(expires)
-        payload = canonical_json(
-            {
-                "content_hash": prepared.digest,
-                "on": prepared.on.isoformat(),
-                "using": list(request.using or ()),
-                "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
-                "expires_at": expires_at,
-            }
-        )
+        payload = _reserve_payload(prepared, legs, expires_at)
         try:
             rows = self.store.single(
                 "SELECT * FROM chipgate_reserve(?, ?, ?::bigint, ?, ?, ?, ?, ?, ?::bigint,"
@@ -1092,7 +1090,12 @@ class Ledger:
             raise InvalidQuantity("quantity", f"{quantity!r}; a reservation holds 1 to {MAX_UNITS:,} units")
         on = request.on or request.shipment.date
         shipment_json = request.shipment.to_dict()
-        shipment_text = canonical_json(shipment_json)
+        # Without a datasheet spec a shipment holds no floats: the faster encoder gives the
+        # same text (the digest a retry is compared by must not change).
+        if request.shipment.item.spec is None:
+            shipment_text = canonical_json_plain(shipment_json)
+        else:
+            shipment_text = canonical_json(shipment_json)
         digest = request_digest(shipment_text, on.isoformat(), request.using)
         decision = request.decision or self._decide(request.shipment, on)
         unit_value = request.shipment.unit_value_usd

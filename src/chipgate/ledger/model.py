@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
+import orjson
+
 from chipgate.inputs import MAX_UNITS, MAX_USD, is_text
 from chipgate.ledger.errors import InvalidAuthorization
 
@@ -81,6 +83,21 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of a value: sorted keys, no spaces; what hashes are taken over."""
     return _CANONICAL.encode(value)
+
+
+def canonical_json_plain(value: Any) -> str:
+    """`canonical_json` of a value made only of text, integers, booleans, None, lists and
+    dicts with text keys: the same text, several times faster.
+
+    orjson writes that subset exactly as the standard encoder configured above does
+    (sorted keys by code point, no spaces, UTF-8 kept, the same escapes); floats are
+    spelled differently (1e+16 against 1e16), so callers pass no floats. Anything orjson
+    refuses (an integer beyond 64 bits, another type) goes to the standard encoder.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return canonical_json(value)
 
 
 def request_digest(shipment_text: str, on: str, using: Sequence[str] | None) -> str:
