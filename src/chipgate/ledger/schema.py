@@ -29,9 +29,10 @@ class Migration:
 #     takes no lock), or 'overdue' when expired holds might make room (the caller's
 #     locking path frees them first);
 #   - the new rows (reservation, legs) are inserted before any shared row is locked;
-#   - each account is then updated in id order (the lock order every writer uses) only if
-#     its version, revocation and room still hold on its latest committed version, else
-#     the statement fails (serialization_failure) and nothing of it stays;
+#   - the accounts are then locked in id order (the lock order every writer uses) and
+#     updated only where version, revocation and room still hold on the latest committed
+#     rows; if one does not, the statement fails (serialization_failure), nothing of it
+#     stays, and the caller takes the locking path;
 #   - the journal tip last, so the row every writer shares is held from its update to
 #     commit and no longer. The entry's hash is computed over the same text as
 #     `journal.chain_hash`.
@@ -46,36 +47,39 @@ CREATE OR REPLACE FUNCTION chipgate_reserve(
     o_revoked integer, o_limit bigint, o_held bigint, o_used bigint, o_value_limit bigint,
     o_value_held bigint, o_value_used bigint, o_basis bigint, o_plant_status text,
     o_plant_status_on text
-) LANGUAGE plpgsql AS $fn$
+) LANGUAGE plpgsql
+-- Generic plans, made once per session: custom ones (the default while they look cheaper,
+-- which they do with the arrays' sizes known) are planned again on every call, and the
+-- planning cost more than the statements.
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 DECLARE
     v_n integer := cardinality(p_ids);
+    v_exists boolean;
+    v_terms bigint;
     v_found integer;
     v_fresh integer;
     v_room integer;
-    v_seq bigint;
-    v_prev bytea;
-    v_hash bytea;
+    v_updated integer;
 BEGIN
-    IF EXISTS (SELECT 1 FROM reservations r WHERE r.key = p_key) THEN
-        o_status := 'exists';
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    IF (SELECT h.terms_seq FROM journal_head h WHERE h.id = 1) <> p_terms_seq THEN
-        o_status := 'stale';
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    SELECT count(*)::integer,
+    -- Few statements: each costs the server more than the rows it touches.
+    SELECT EXISTS (SELECT 1 FROM reservations r WHERE r.key = p_key),
+        (SELECT h.terms_seq FROM journal_head h WHERE h.id = 1),
+        count(a.id)::integer,
         count(*) FILTER (WHERE a.version = l.version AND a.revoked = 0)::integer,
         count(*) FILTER (WHERE
             (a.limit_units IS NULL OR a.held + a.used + l.units <= a.limit_units)
             AND (a.value_limit IS NULL
                  OR a.value_held + a.value_used + l.cents <= a.value_limit))::integer
-    INTO v_found, v_fresh, v_room
+    INTO v_exists, v_terms, v_found, v_fresh, v_room
     FROM unnest(p_ids, p_units, p_cents, p_versions) AS l(id, units, cents, version)
-    JOIN authorizations a ON a.id = l.id;
-    IF v_found <> v_n OR v_fresh <> v_n THEN
+    LEFT JOIN authorizations a ON a.id = l.id;
+    IF v_exists THEN
+        o_status := 'exists';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF v_terms <> p_terms_seq OR v_found <> v_n OR v_fresh <> v_n THEN
         o_status := 'stale';
         RETURN NEXT;
         RETURN;
@@ -93,29 +97,40 @@ BEGIN
         FROM authorizations a WHERE a.id = ANY (p_ids) ORDER BY a.id;
         RETURN;
     END IF;
-    INSERT INTO reservations (key, content_hash, status, quantity, shipment, created_at,
-        expires_at, actor)
-    VALUES (p_key, p_digest, 'pending', p_quantity, p_shipment, p_at, p_expires_at, p_actor);
+    WITH r AS (
+        INSERT INTO reservations (key, content_hash, status, quantity, shipment, created_at,
+            expires_at, actor)
+        VALUES (p_key, p_digest, 'pending', p_quantity, p_shipment, p_at, p_expires_at, p_actor)
+    )
     INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)
     SELECT p_key, l.id, l.units, l.cents FROM unnest(p_ids, p_units, p_cents) AS l(id, units, cents);
-    FOR i IN 1 .. v_n LOOP
-        UPDATE authorizations a
-        SET held = a.held + p_units[i], value_held = a.value_held + p_cents[i]
-        WHERE a.id = p_ids[i] AND a.version = p_versions[i] AND a.revoked = 0
-            AND (a.limit_units IS NULL OR a.held + a.used + p_units[i] <= a.limit_units)
-            AND (a.value_limit IS NULL
-                 OR a.value_held + a.value_used + p_cents[i] <= a.value_limit);
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
-                MESSAGE = 'account ' || p_ids[i] || ' changed while reserving';
-        END IF;
-    END LOOP;
-    SELECT h.seq + 1, h.hash INTO v_seq, v_prev FROM journal_head h WHERE h.id = 1 FOR UPDATE;
-    v_hash := sha256(v_prev || convert_to(v_seq::text || chr(10) || p_at || chr(10) || p_actor
-        || chr(10) || 'reserve' || chr(10) || p_key || chr(10) || p_payload, 'UTF8'));
-    UPDATE journal_head SET seq = v_seq, hash = v_hash WHERE id = 1;
+    -- The locks are taken by the sorted FOR UPDATE (id order, as every writer takes them);
+    -- the update then applies only where version, revocation and room hold on the latest
+    -- committed row.
+    WITH k AS (
+        SELECT x.id FROM authorizations x WHERE x.id = ANY (p_ids) ORDER BY x.id FOR UPDATE
+    )
+    UPDATE authorizations a SET held = a.held + l.units, value_held = a.value_held + l.cents
+    FROM k, unnest(p_ids, p_units, p_cents, p_versions) AS l(id, units, cents, version)
+    WHERE a.id = k.id AND l.id = k.id AND a.version = l.version AND a.revoked = 0
+        AND (a.limit_units IS NULL OR a.held + a.used + l.units <= a.limit_units)
+        AND (a.value_limit IS NULL OR a.value_held + a.value_used + l.cents <= a.value_limit);
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    IF v_updated <> v_n THEN
+        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+            MESSAGE = 'an account changed while reserving ' || p_key;
+    END IF;
+    WITH h AS (SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE),
+    n AS (
+        SELECT h.seq + 1 AS seq, h.hash AS prev,
+            sha256(h.hash || convert_to((h.seq + 1)::text || chr(10) || p_at || chr(10)
+                || p_actor || chr(10) || 'reserve' || chr(10) || p_key || chr(10) || p_payload,
+                'UTF8')) AS hash
+        FROM h
+    ),
+    u AS (UPDATE journal_head j SET seq = n.seq, hash = n.hash FROM n WHERE j.id = 1)
     INSERT INTO journal (seq, at, actor, op, subject, payload, prev_hash, hash)
-    VALUES (v_seq, p_at, p_actor, 'reserve', p_key, p_payload, v_prev, v_hash);
+    SELECT n.seq, p_at, p_actor, 'reserve', p_key, p_payload, n.prev, n.hash FROM n;
     o_status := 'ok';
     RETURN NEXT;
 END
