@@ -1,10 +1,10 @@
 """Decisions per second over HTTP: `POST /v1/decide` on loopback with concurrent clients.
 
-    python benchmarks/bench_http.py [--workers 2] [--concurrency 8,32] [--rate 1000] [--requests 20000]
+    python benchmarks/bench_http.py [--workers 2] [--concurrency 8,32] [--rate 1000] [--requests 20000] [--json]
 
 Starts `chipgate serve` in a subprocess on a free port (uvicorn, with uvloop and httptools
-when they are installed), creates an analyst key, and sends requests over keep-alive connections from
-`--clients` client processes. For each load it measures
+when they are installed), creates an analyst key, and sends requests over keep-alive
+connections from `--clients` client processes. For each load it measures
   decide    POST /v1/decide with a China-bound H200 shipment (key checked, body parsed, decided)
   health    GET /v1/health, the baseline measured in the same run (the HTTP stack alone)
 and prints requests/s, median and p99 latency, and the ratio decide/health.
@@ -257,11 +257,12 @@ def start_server(ledger: str, port: int, workers: int, access_log: bool) -> subp
         ledger,
         "--workers",
         str(workers),
+        # uvicorn writes access lines at the info level only.
         "--log-level",
-        "warning",
+        "info" if access_log else "warning",
         "--access-log" if access_log else "--no-access-log",
     ]
-    # What it prints (the ledger, the addresses) is not part of the report.
+    # What it prints (the ledger, the addresses, access lines) is not part of the report.
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,18 +56,9 @@ def plotly_js() -> Path:
 
 
 def warm_up() -> None:
-    """Make the first decision before the first request, then exempt what is loaded from the
-    garbage collector.
-
-    The first decision imports and caches the decide modules. After that, the objects alive
-    at startup (rule data, the catalogue, the web framework's routes and models) never die;
-    `gc.freeze` moves them out of the collected generations, so the full collections that
-    a busy server runs now and then do not walk them all: those pauses otherwise land on
-    whichever requests are in flight and show in the p99 latency.
-    """
+    """Make one decision before the first request: it imports and fills the decide modules'
+    caches, which would otherwise slow down the first caller."""
     decide(parse_shipment(schemas.SHIPMENT_EXAMPLE)).to_dict()
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(
