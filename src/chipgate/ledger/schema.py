@@ -29,10 +29,10 @@ class Migration:
 #     takes no lock), or 'overdue' when expired holds might make room (the caller's
 #     locking path frees them first);
 #   - the new rows (reservation, legs) are inserted before any shared row is locked;
-#   - the accounts are then locked in id order (the lock order every writer uses) and
-#     updated only where version, revocation and room still hold on the latest committed
-#     rows; if one does not, the statement fails (serialization_failure), nothing of it
-#     stays, and the caller takes the locking path;
+#   - the accounts are then updated one by one in id order (the lock order every writer
+#     uses; the caller passes the ids sorted), each only where version, revocation and
+#     room still hold on its latest committed row; if one does not, the statement fails
+#     (serialization_failure), nothing of it stays, and the caller takes the locking path;
 #   - the journal tip last, so the row every writer shares is held from its update to
 #     commit and no longer. The entry's hash is computed over the same text as
 #     `journal.chain_hash`.
@@ -60,7 +60,6 @@ DECLARE
     v_found integer;
     v_fresh integer;
     v_room integer;
-    v_updated integer;
 BEGIN
     -- Few statements: each costs the server more than the rows it touches.
     SELECT EXISTS (SELECT 1 FROM reservations r WHERE r.key = p_key),
@@ -104,22 +103,20 @@ BEGIN
     )
     INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)
     SELECT p_key, l.id, l.units, l.cents FROM unnest(p_ids, p_units, p_cents) AS l(id, units, cents);
-    -- The locks are taken by the sorted FOR UPDATE (id order, as every writer takes them);
-    -- the update then applies only where version, revocation and room hold on the latest
-    -- committed row.
-    WITH k AS (
-        SELECT x.id FROM authorizations x WHERE x.id = ANY (p_ids) ORDER BY x.id FOR UPDATE
-    )
-    UPDATE authorizations a SET held = a.held + l.units, value_held = a.value_held + l.cents
-    FROM k, unnest(p_ids, p_units, p_cents, p_versions) AS l(id, units, cents, version)
-    WHERE a.id = k.id AND l.id = k.id AND a.version = l.version AND a.revoked = 0
-        AND (a.limit_units IS NULL OR a.held + a.used + l.units <= a.limit_units)
-        AND (a.value_limit IS NULL OR a.value_held + a.value_used + l.cents <= a.value_limit);
-    GET DIAGNOSTICS v_updated = ROW_COUNT;
-    IF v_updated <> v_n THEN
-        RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
-            MESSAGE = 'an account changed while reserving ' || p_key;
-    END IF;
+    -- One account at a time in id order (the order every writer locks them in), each
+    -- updated only where version, revocation and room hold on its latest committed row.
+    FOR i IN 1 .. v_n LOOP
+        UPDATE authorizations a
+        SET held = a.held + p_units[i], value_held = a.value_held + p_cents[i]
+        WHERE a.id = p_ids[i] AND a.version = p_versions[i] AND a.revoked = 0
+            AND (a.limit_units IS NULL OR a.held + a.used + p_units[i] <= a.limit_units)
+            AND (a.value_limit IS NULL
+                 OR a.value_held + a.value_used + p_cents[i] <= a.value_limit);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                MESSAGE = 'account ' || p_ids[i] || ' changed while reserving ' || p_key;
+        END IF;
+    END LOOP;
     WITH h AS (SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE),
     n AS (
         SELECT h.seq + 1 AS seq, h.hash AS prev,
