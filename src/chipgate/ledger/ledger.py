@@ -149,8 +149,8 @@ class _Account:
 
 
 class _Unbounded:
-    """An account with no limits: `choose` over these gives the legs a plan draws when
-    every account has room."""
+    """An account with no limits: `take` over these gives the legs a plan draws when every
+    account has room."""
 
     __slots__ = ("held", "limit", "used", "value_held", "value_limit", "value_used")
 

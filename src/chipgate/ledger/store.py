@@ -321,7 +321,6 @@ class PostgresStore(Store):
         errors = self._psycopg.errors
         return (
             errors.CheckViolation,
-            errors.DivisionByZero,
             errors.UniqueViolation,
             errors.DeadlockDetected,
             errors.SerializationFailure,
