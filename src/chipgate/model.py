@@ -354,12 +354,19 @@ class Decision:
     covered_by: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
 
+    _input_hash: str | None = field(default=None, init=False, compare=False, repr=False)
+
     @property
     def input_hash(self) -> str:
         """A stable hash of what was decided (the shipment and the as-of date): with
-        `rulebook_version` it identifies the decision for replay."""
-        canonical = json.dumps([self.shipment.to_dict(), self.as_of.isoformat()], sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        `rulebook_version` it identifies the decision for replay. Computed once, on first use."""
+        if self._input_hash is None:
+            canonical = json.dumps(
+                [self.shipment.to_dict(), self.as_of.isoformat()], sort_keys=True, separators=(",", ":")
+            )
+            object.__setattr__(self, "_input_hash", hashlib.sha256(canonical.encode()).hexdigest()[:16])
+        assert self._input_hash is not None
+        return self._input_hash
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -382,9 +389,20 @@ class Decision:
 
 
 def _jsonable(value: Any) -> Any:
+    """JSON-ready form of a reason's facts; exact type checks first, as they are most values."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        # Sets have no order that survives a process restart; sort so every worker agrees.
+        return sorted((_jsonable(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
