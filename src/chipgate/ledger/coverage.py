@@ -126,9 +126,12 @@ class Plan:
     # Every account any route could draw on, in lock order (sorted by id).
     accounts: tuple[str, ...] = field(init=False)
     # When every slot has a single route and no account serves two slots: the accounts
-    # drawn, in id order, each with whether the shipment's value is drawn on it too (the
-    # US licence slot). None otherwise. Lets `take` skip the general search of `choose`.
+    # drawn, in the order `choose` checks them (slot by slot), each with whether the
+    # shipment's value is drawn on it too (the US licence slot). None otherwise. Lets
+    # `take` skip the general search of `choose`.
     draws: tuple[tuple[str, bool], ...] | None = field(init=False)
+    # The same accounts in id order (the order legs are stored and locked in).
+    draws_by_id: tuple[tuple[str, bool], ...] | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "accounts", tuple(sorted({a for s in self.slots for r in s.routes for a in r})))
@@ -141,7 +144,8 @@ class Plan:
             draws.extend((a, slot.requirement == "us_export_license") for a in slot.routes[0])
         if draws is not None and len({a for a, _ in draws}) != len(draws):
             draws = None
-        object.__setattr__(self, "draws", tuple(sorted(draws)) if draws is not None else None)
+        object.__setattr__(self, "draws", tuple(draws) if draws is not None else None)
+        object.__setattr__(self, "draws_by_id", tuple(sorted(draws)) if draws is not None else None)
 
     def resized(self, quantity: int, value_cents: int | None) -> Plan:
         """The same routes for another quantity (and value) of the same kind of shipment."""
@@ -387,26 +391,28 @@ class AccountLike(Protocol):
 
 def take(
     plan: Plan, accounts: Mapping[str, AccountLike], quantity: int, value_cents: int | None
-) -> tuple[Leg, ...] | None:
-    """The legs `choose` would return, in id order, when the plan has `draws` and every
-    account has room; None when it has no `draws` or one lacks room (then `choose` gives
-    the shortfall)."""
+) -> tuple[Leg, ...] | Shortfall | None:
+    """For a plan with `draws`: the legs `choose` would return, in id order, or the first
+    of its shortfalls (the one a refusal names). None for a plan without `draws`: then
+    `choose` searches the alternatives."""
     draws = plan.draws
-    if draws is None:
+    if draws is None or plan.draws_by_id is None:
         return None
     for account_id, carries_value in draws:
         account = accounts[account_id]
         limit = account.limit
-        if limit is not None and quantity > limit - account.held - account.used:
-            return None
-        if carries_value:
-            value_limit = account.value_limit
-            if value_limit is not None and (
-                value_cents is None or value_cents > value_limit - account.value_held - account.value_used
-            ):
-                return None
+        if limit is not None:
+            room = limit - account.held - account.used
+            if quantity > room:
+                return Shortfall(account_id, quantity, max(0, room), "units")
+        if carries_value and account.value_limit is not None:
+            room = account.value_limit - account.value_held - account.value_used
+            if value_cents is None:
+                return Shortfall(account_id, 0, max(0, room), "US cents (give unit_value_usd)")
+            if value_cents > room:
+                return Shortfall(account_id, value_cents, max(0, room), "US cents")
     value = value_cents or 0
-    return tuple(Leg(account_id, quantity, value if carries_value else 0) for account_id, carries_value in draws)
+    return tuple(Leg(account_id, quantity, value if carries else 0) for account_id, carries in plan.draws_by_id)
 
 
 def choose(

@@ -918,8 +918,11 @@ class Ledger:
                     out[i] = out[first] if digest == prepared.digest else IdempotencyConflict(key)
                     continue
                 legs = take(plan, accounts, quantity, prepared.value_cents)
-                if legs is None:
-                    found, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
+                if not isinstance(legs, tuple):
+                    if legs is None:
+                        found, shortfalls = choose(plan, accounts, quantity, prepared.value_cents)
+                    else:
+                        found, shortfalls = (), (legs,)
                     if shortfalls and not expired_once:
                         expired_once = True
                         entries.extend(self._expire_due(tx, at, accounts))
@@ -1004,7 +1007,8 @@ class Ledger:
             single_route = False  # `choose` must see the value limit to refuse precisely
         legs: tuple[Leg, ...] | None = None
         if single_route:
-            legs = take(plan, _unbounded(plan.accounts), quantity, prepared.value_cents)
+            drawn = take(plan, _unbounded(plan.accounts), quantity, prepared.value_cents)
+            legs = drawn if isinstance(drawn, tuple) else None
         else:
             with self.store.transaction(write=False) as tx:
                 read = self._lock_free(tx, plan.accounts)
