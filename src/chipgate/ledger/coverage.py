@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -25,7 +25,8 @@ from chipgate.ledger.errors import (
     ProductNotCovered,
 )
 from chipgate.ledger.model import Authorization, Leg, cents
-from chipgate.model import Decision, Shipment
+from chipgate.model import Decision, Reason, Shipment
+from chipgate.rulebook import RuleSet
 
 _LEGAL_SUFFIXES = frozenset(
     {
@@ -222,6 +223,35 @@ def _any_party(names: Iterable[str], party: str) -> bool:
     return any(same_party(n, party) for n in names)
 
 
+SECTION_232 = "section-232-semiconductors"
+QUOTA_MULTIPLIER = "tariffs.taiwan_232_quota.multiplier"
+
+
+def owes_section_232(decision: Decision) -> bool:
+    return any(d.tariff == SECTION_232 and d.rate > 0 for d in decision.duties)
+
+
+def duty_free_within_quota(decision: Decision, quotas: Sequence[str], rules: RuleSet) -> Decision:
+    """The decision with its Section 232 duty waived because a duty-free quota covers the import."""
+    if not quotas or not owes_section_232(decision):
+        return decision
+    multiplier = rules.get(QUOTA_MULTIPLIER)
+    duties = tuple(
+        replace(d, rate=Decimal(0), amount_usd=Decimal(0) if d.amount_usd is not None else None)
+        if d.tariff == SECTION_232
+        else d
+        for d in decision.duties
+    )
+    reason = Reason(
+        rule=QUOTA_MULTIPLIER,
+        citation=multiplier.citation if multiplier else "US-Taiwan agreement of 2026-01-15",
+        effective_from=multiplier.effective_from if multiplier else None,
+        text=f"No Section 232 duty: the import is inside the duty-free quota {', '.join(quotas)} on file.",
+        facts={"quotas": list(quotas)},
+    )
+    return replace(decision, duties=duties, reasons=(*decision.reasons, reason))
+
+
 def plan_coverage(
     shipment: Shipment,
     decision: Decision,
@@ -350,9 +380,9 @@ def plan_coverage(
                 f" {', '.join(sorted(products))}, on {on}"
             )
 
-    if shipment.kind == "import" and shipment.to_country == "US":
+    if shipment.kind == "import" and shipment.to_country == "US" and owes_section_232(decision):
         # Taiwan Section 232 deal (2026-01-15): imports by a company building US capacity
-        # enter duty-free up to its quota; the quota is drawn whenever one is on file.
+        # enter duty-free up to its quota; the quota is drawn only when a duty is owed.
         quotas = [
             a
             for a in ordered

@@ -26,6 +26,7 @@ from chipgate.ledger.coverage import (
     Plan,
     child_id,
     choose,
+    duty_free_within_quota,
     normalize_name,
     plan_coverage,
     plan_key,
@@ -803,7 +804,9 @@ class Ledger:
             outcome = decision.outcome
             if outcome == "needs_authorization" and not missing:
                 outcome = "allowed"
-            return replace(decision, covered_by=covered, missing=missing, outcome=outcome)
+            checked = replace(decision, covered_by=covered, missing=missing, outcome=outcome)
+            quotas = [a for a in covered if a in self._terms and self._terms[a].kind == "duty_free_quota"]
+            return duty_free_within_quota(checked, quotas, self.rulebook.at(on)) if not missing else checked
 
         return self._run(op, write=False)
 
