@@ -30,6 +30,7 @@ system:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-test system lint

@@ -116,4 +116,12 @@ def test_decision_case(defaults: dict[str, Any], case: dict[str, Any]) -> None:
 
 def test_every_regime_has_cases() -> None:
     stems = {p.stem for p in CASES_DIR.glob("*.yaml")}
-    assert {"us_licence_requirement", "h200_lane", "is_informed_letters", "entity_list", "china_import", "section_232"} <= stems
+    regimes = {
+        "us_licence_requirement",
+        "h200_lane",
+        "is_informed_letters",
+        "entity_list",
+        "china_import",
+        "section_232",
+    }
+    assert regimes <= stems
