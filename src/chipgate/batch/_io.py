@@ -6,6 +6,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -179,6 +180,27 @@ class Writer:
         if self._sink is not None:
             self._sink.close()
             self._sink = None
+
+
+@contextmanager
+def atomic_output(output: str | os.PathLike[str] | None, fmt: str) -> Iterator[Writer | None]:
+    """A writer to a hidden file beside `output`, renamed into place only when the block ends
+    without error: a failure or a strict stop never leaves half a file. The block closes the
+    writer (with the schema an empty book needs); closing again here is harmless."""
+    if output is None:
+        yield None
+        return
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    writer = Writer(partial, fmt)
+    try:
+        yield writer
+    except BaseException:
+        writer.close()
+        partial.unlink(missing_ok=True)
+        raise
+    writer.close()
+    partial.replace(target)
 
 
 def _writable(schema: pa.Schema, fmt: str) -> pa.Schema:

@@ -8,7 +8,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -17,7 +16,7 @@ import pyarrow.compute as pc
 
 from chipgate.batch._api import engine_for
 from chipgate.batch._columns import ADDED_COLUMNS
-from chipgate.batch._io import Writer, format_of, open_reader
+from chipgate.batch._io import atomic_output, format_of, open_reader
 from chipgate.batch._run import Progress, _background
 from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import InputError
@@ -95,14 +94,9 @@ def replay_file(
     engine = engine_for(rulebook)
     report = ReplayReport(dates=tuple(dates), output=str(output) if output is not None else None)
     report.by_date = {d: Counter() for d in dates}
-    writer: Writer | None = None
-    partial: Path | None = None
-    if output is not None:
-        target = Path(output)
-        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        writer = Writer(partial, format_of(output, output_format, "--format"))
+    fmt = format_of(output, output_format, "--format") if output is not None else ""
     started = time.perf_counter()
-    try:
+    with atomic_output(output, fmt) as writer:
         for batch in _background(reader.batches()):
             decided = [engine.decide(batch, day) for day in dates]
             states = [state(t) for t in decided]
@@ -124,16 +118,6 @@ def replay_file(
             report.rows += batch.num_rows
             if progress is not None:
                 progress(batch.num_rows)
-        if writer is not None:
-            writer.close()
-            assert partial is not None and output is not None
-            partial.replace(output)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
-        raise
     report.seconds = time.perf_counter() - started
     return report
 

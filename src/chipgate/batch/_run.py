@@ -15,14 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from chipgate.batch._api import engine_for
-from chipgate.batch._io import Writer, format_of, open_reader
+from chipgate.batch._io import Writer, atomic_output, format_of, open_reader
 from chipgate.batch._ledger import LedgerCheck
 from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import ChipgateError
@@ -191,44 +190,31 @@ def decide_file(
     reader = open_reader(source, fmt_in, batch_rows)
     book = rulebook or default_rulebook()
     summary = Summary(output=str(output) if output is not None else None)
-    writer: Writer | None = None
-    partial: Path | None = None
-    if output is not None:
-        fmt_out = format_of(output, output_format, "--format")
-        target = Path(output)
-        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        writer = Writer(partial, fmt_out)
+    fmt_out = format_of(output, output_format, "--format") if output is not None else ""
     checker = LedgerCheck(ledger, book) if ledger else None
     started = time.perf_counter()
     first_schema: pa.Schema | None = None
     try:
-        background = _BackgroundWriter(writer) if writer is not None else None
-        try:
-            for table in _decided(reader.batches(), book, on, engine, scheduler, client):
-                if checker is not None:
-                    table = checker.apply(table)
-                first_schema = first_schema or table.schema
-                offset = summary.rows
-                summary.add(table, offset)
-                if strict and summary.errors:
-                    raise StrictStop(summary.first_errors)
+        with atomic_output(output, fmt_out) as writer:
+            background = _BackgroundWriter(writer) if writer is not None else None
+            try:
+                for table in _decided(reader.batches(), book, on, engine, scheduler, client):
+                    if checker is not None:
+                        table = checker.apply(table)
+                    first_schema = first_schema or table.schema
+                    offset = summary.rows
+                    summary.add(table, offset)
+                    if strict and summary.errors:
+                        raise StrictStop(summary.first_errors)
+                    if background is not None:
+                        background.write(table)
+                    if progress is not None:
+                        progress(table.num_rows)
+            finally:
                 if background is not None:
-                    background.write(table)
-                if progress is not None:
-                    progress(table.num_rows)
-        finally:
-            if background is not None:
-                background.close()
-        if writer is not None:
-            writer.close(first_schema or _empty_schema(book))
-            assert partial is not None and output is not None
-            partial.replace(output)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
-        raise
+                    background.close()
+            if writer is not None:
+                writer.close(first_schema or _empty_schema(book))
     finally:
         if checker is not None:
             checker.close()
