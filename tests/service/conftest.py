@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from tests.service.server import Server, drop_pg_target, pg_available, pg_target, sqlite_target
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# A shipment the seeded 2026 scenario covers: NVIDIA's demo licence to Alibaba Cloud and the
+# pooled China approval.
+SHIPMENT: dict[str, Any] = {
+    "date": "2026-03-20",
+    "kind": "export",
+    "from_country": "US",
+    "to_country": "CN",
+    "item": {"chip": "nvidia-h200-sxm"},
+    "quantity": 500,
+    "unit_value_usd": 27000,
+    "exporter": "NVIDIA",
+    "consignee": {"name": "Alibaba Cloud", "country": "CN"},
+    "end_user": {"name": "Alibaba", "country": "CN"},
+}
 
 
 @dataclass

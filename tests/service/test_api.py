@@ -15,21 +15,9 @@ import httpx
 import pytest
 
 import chipgate
-from tests.service.conftest import Running
+from tests.service.conftest import SHIPMENT, Running
 from tests.service.server import service_command
 
-SHIPMENT: dict[str, Any] = {
-    "date": "2026-03-20",
-    "kind": "export",
-    "from_country": "US",
-    "to_country": "CN",
-    "item": {"chip": "nvidia-h200-sxm"},
-    "quantity": 500,
-    "unit_value_usd": 27000,
-    "exporter": "NVIDIA",
-    "consignee": {"name": "Alibaba Cloud", "country": "CN"},
-    "end_user": {"name": "Alibaba", "country": "CN"},
-}
 LICENCE = "US-DEMO-NVDA-ALIBABA"
 POOL = "cn-h200-2026-01-28"
 

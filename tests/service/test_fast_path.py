@@ -21,19 +21,8 @@ from chipgate.service.deps import Services, encode
 from chipgate.service.errors import WhereError
 from chipgate.service.fast import DecideFastPath
 from chipgate.service.ledger_access import LedgerAccess
+from tests.service.conftest import SHIPMENT
 
-SHIPMENT: dict[str, Any] = {
-    "date": "2026-03-20",
-    "kind": "export",
-    "from_country": "US",
-    "to_country": "CN",
-    "item": {"chip": "nvidia-h200-sxm"},
-    "quantity": 500,
-    "unit_value_usd": 27000,
-    "exporter": "NVIDIA",
-    "consignee": {"name": "Alibaba Cloud", "country": "CN"},
-    "end_user": {"name": "Alibaba", "country": "CN"},
-}
 KNOWN = "cg_known-analyst-key"
 INVALID = "cg_known-invalid-key"
 BODY = json.dumps(SHIPMENT).encode()
