@@ -477,3 +477,64 @@ def test_an_entry_is_a_frozen_value() -> None:
     with pytest.raises(AttributeError):
         entry.name = "Other"  # type: ignore[misc]
     assert matchable_names(entry) == ("Example Party Ltd.", "Ex Party")
+
+
+# ---- the precomputed matcher index shipped beside the list ----------------------------------
+
+
+def test_shipped_index_equals_a_fresh_build() -> None:
+    """A stale index would be ignored at run time (and cost speed); regenerate with tools/build_party_index.py."""
+    import hashlib
+    import json
+
+    from chipgate.parties._index import index_document, index_path
+
+    stored = json.loads(index_path(LIST_FILE).read_text(encoding="utf-8"))
+    fresh = index_document(
+        hashlib.sha256(LIST_FILE.read_bytes()).hexdigest(), RestrictedPartyList.from_csv(LIST_FILE).entries
+    )
+    assert stored == fresh, "the shipped index is stale: run tools/build_party_index.py"
+
+
+def test_loading_the_shipped_list_uses_its_index_and_it_matches_like_a_fresh_matcher() -> None:
+    loaded = RestrictedPartyList.from_csv(LIST_FILE)
+    assert "normalized-exact" in loaded._matchers
+    stored = loaded.matcher("normalized-exact")
+    fresh = parties.NormalizedExactMatcher(loaded.entries)
+    assert isinstance(stored, parties.NormalizedExactMatcher)
+    assert stored.hits() == fresh.hits()
+    for name in ("Huawei Technologies Co., Ltd.", "SMIC", "Example Cloud Co., Ltd.", "Sugon"):
+        assert stored.match(name) == fresh.match(name)
+
+
+def _copy_list(tmp_path: Path) -> Path:
+    for source in (LIST_FILE, META_FILE, DATA_DIR / "restricted_parties.index.json"):
+        shutil.copy(source, tmp_path / source.name)
+    return tmp_path / LIST_FILE.name
+
+
+@pytest.mark.parametrize("damage", ["missing", "other list", "other code", "not json", "unknown record"])
+def test_an_index_that_does_not_fit_is_ignored_and_the_matcher_built(tmp_path: Path, damage: str) -> None:
+    import json
+
+    copied = _copy_list(tmp_path)
+    index = tmp_path / "restricted_parties.index.json"
+    document = json.loads(index.read_text(encoding="utf-8"))
+    if damage == "missing":
+        index.unlink()
+    elif damage == "not json":
+        index.write_text("{", encoding="utf-8")
+    else:
+        if damage == "other list":
+            document["list_sha256"] = "0" * 64
+        elif damage == "other code":
+            document["code_sha256"] = "0" * 64
+        else:
+            document["names"][0][1][0][0] = "rpl-not-in-the-list"
+        index.write_text(json.dumps(document), encoding="utf-8")
+    loaded = RestrictedPartyList.from_csv(copied)
+    assert "normalized-exact" not in loaded._matchers
+    built = loaded.matcher("normalized-exact")
+    assert isinstance(built, parties.NormalizedExactMatcher)
+    assert built.hits() == parties.NormalizedExactMatcher(loaded.entries).hits()
+    assert [m.entry.record_id for m in loaded.screen("Huawei Technologies Co., Ltd.")]

@@ -76,7 +76,8 @@ class RestrictedPartyList:
         data = path.read_bytes()
         meta_path = path.with_name(f"{path.stem}.meta.yaml")
         meta = _read_meta(meta_path) if meta_path.exists() else {}
-        if "sha256" in meta and hashlib.sha256(data).hexdigest() != meta["sha256"]:
+        digest = hashlib.sha256(data).hexdigest()
+        if "sha256" in meta and digest != meta["sha256"]:
             raise RuleDataError(
                 str(meta_path),
                 "sha256",
@@ -85,12 +86,19 @@ class RestrictedPartyList:
             )
         lists = _list_infos(meta_path, meta.get("lists", {}))
         entries = _read_entries(path, data.decode("utf-8-sig"), lists)
-        return cls(
+        loaded = cls(
             entries,
             snapshot_date=_snapshot_date(path, meta_path, meta),
             source=_source(path, meta.get("source")),
             lists=lists,
         )
+        # Imported here: the index module reads this module's source for its fingerprint.
+        from chipgate.parties._index import index_path, load_index
+
+        stored = load_index(index_path(path), digest, loaded.entries)
+        if stored is not None:
+            loaded._matchers[stored.name] = stored
+        return loaded
 
     @property
     def list_codes(self) -> tuple[str, ...]:

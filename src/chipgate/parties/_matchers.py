@@ -17,8 +17,8 @@ normalised names) registers under its own name and returns scores below 1.0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, Self
 
 from chipgate.parties._model import ListEntry, NameMatch
 from chipgate.parties._names import matchable_names
@@ -56,6 +56,17 @@ class NormalizedExactMatcher:
         self._index: dict[str, tuple[tuple[ListEntry, str], ...]] = {
             normalized: tuple(hits[key] for key in sorted(hits)) for normalized, hits in index.items()
         }
+
+    @classmethod
+    def from_hits(cls, hits: Mapping[str, tuple[tuple[ListEntry, str], ...]]) -> Self:
+        """The matcher with an index computed earlier (see `hits`), without normalising any name."""
+        matcher = cls.__new__(cls)
+        matcher._index = dict(hits)
+        return matcher
+
+    def hits(self) -> dict[str, tuple[tuple[ListEntry, str], ...]]:
+        """Normalised name -> (entry, the entry's name as written) pairs, in match order."""
+        return dict(self._index)
 
     def match(self, query: str) -> tuple[NameMatch, ...]:
         hits = self._index.get(normalize_name(query), ())

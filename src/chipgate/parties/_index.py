@@ -1,0 +1,97 @@
+"""A precomputed matcher index shipped beside the list, so screening starts in milliseconds.
+
+Building the ``normalized-exact`` index means reading every entry's names out of the
+list's wording and normalising each of them: a few tenths of a second, paid by every
+fresh process that screens a name (a batch run, a command-line call). The result
+depends only on the list file and on the code that reads and normalises names, so
+`tools/build_party_index.py` computes it once and stores it as
+``<list stem>.index.json`` next to the list.
+
+The stored index records the SHA-256 of the list file it was built from and of the
+source of the modules that decide what it holds. When either differs from what is
+loaded now, or the file is missing or unreadable, it is ignored and the matcher is
+built as before: a stale index can slow a run down but never change an answer. The
+tests compare the shipped index with a fresh build, so it is regenerated, not trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from chipgate.parties import _lists, _matchers, _names, _normalize
+from chipgate.parties._matchers import NormalizedExactMatcher
+from chipgate.parties._model import ListEntry
+
+__all__ = ["FORMAT", "code_fingerprint", "index_document", "index_path", "load_index"]
+
+FORMAT = 1
+# What the index holds is decided by how the list is read into entries (_lists), which
+# names an entry can be matched by (_names), how they are normalised (_normalize) and
+# how the matcher orders its hits (_matchers).
+_SOURCES = (_lists, _names, _normalize, _matchers)
+
+
+def index_path(list_path: Path) -> Path:
+    """Where the index of the list file `list_path` is stored."""
+    return list_path.with_name(f"{list_path.stem}.index.json")
+
+
+def code_fingerprint() -> str | None:
+    """SHA-256 over the source of the modules the index depends on; None when a source cannot be read."""
+    digest = hashlib.sha256()
+    for module in _SOURCES:
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        except (OSError, TypeError):
+            return None
+    return digest.hexdigest()
+
+
+def index_document(list_sha256: str, entries: Sequence[ListEntry]) -> dict[str, Any]:
+    """The stored form of a fresh ``normalized-exact`` index over `entries`."""
+    matcher = NormalizedExactMatcher(entries)
+    return {
+        "format": FORMAT,
+        "matcher": matcher.name,
+        "matcher_version": matcher.version,
+        "list_sha256": list_sha256,
+        "code_sha256": code_fingerprint(),
+        "names": [
+            [normalized, [[entry.record_id, raw] for entry, raw in hits]]
+            for normalized, hits in sorted(matcher.hits().items())
+        ],
+    }
+
+
+def load_index(path: Path, list_sha256: str, entries: Sequence[ListEntry]) -> NormalizedExactMatcher | None:
+    """The matcher stored at `path` if it was built from this list by this code, else None."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    expected = {
+        "format": FORMAT,
+        "matcher": NormalizedExactMatcher.name,
+        "matcher_version": NormalizedExactMatcher.version,
+        "list_sha256": list_sha256,
+    }
+    if any(document.get(key) != value for key, value in expected.items()):
+        return None
+    fingerprint = code_fingerprint()
+    if fingerprint is None or document.get("code_sha256") != fingerprint:
+        return None
+    by_id = {entry.record_id: entry for entry in entries}
+    try:
+        hits = {
+            str(normalized): tuple((by_id[record_id], str(raw)) for record_id, raw in found)
+            for normalized, found in document["names"]
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+    return NormalizedExactMatcher.from_hits(hits)
