@@ -41,7 +41,7 @@ from chipgate.batch._columns import (
 )
 from chipgate.decide import decide
 from chipgate.errors import InputError
-from chipgate.inputs import parse_shipment
+from chipgate.inputs import country_codes, parse_shipment
 from chipgate.model import BIT_LENGTH, Decision, Shipment
 from chipgate.rulebook import Rulebook, default_rulebook
 
@@ -398,6 +398,20 @@ class BatchEngine:
         self._change_days = np.array([_days(d) for d in self.rulebook.change_dates], dtype=np.int64)
         self._answers: dict[tuple[Any, ...], Answer] = {}
         self._lock = threading.Lock()
+        self._version_values: pa.Array | None = None
+
+    def prepare(self) -> None:
+        """Load what deciding reads (chip catalogue, party lists and their matcher, country codes)
+        now rather than inside the first batch, so that a caller can overlap it with reading."""
+        self.rulebook.catalogue  # noqa: B018 - loads on first access
+        self.rulebook.restricted_parties.matcher()
+        country_codes()
+        self._version_array()
+
+    def _version_array(self) -> pa.Array:
+        if self._version_values is None:
+            self._version_values = pa.array([self.version], pa.string())
+        return self._version_values
 
     @property
     def keys_decided(self) -> int:
@@ -557,7 +571,7 @@ class BatchEngine:
             "restricted_party_hits": strings("restricted_party_hits"),
             "reasons": strings("reasons"),
             "rulebook_version": pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, dtype=np.int32)), pa.array([self.version], pa.string())
+                pa.array(np.zeros(n, dtype=np.int32)), self._version_array()
             ),
             "error": self._errors(answers, slot, errors),
         }

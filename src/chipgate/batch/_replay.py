@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from chipgate.batch._api import engine_for
 from chipgate.batch._columns import ADDED_COLUMNS
 from chipgate.batch._io import atomic_output, format_of, open_reader
-from chipgate.batch._run import Progress, _background
+from chipgate.batch._run import Progress, _Ahead
 from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import InputError
 from chipgate.rulebook import Rulebook
@@ -96,8 +96,8 @@ def replay_file(
     report.by_date = {d: Counter() for d in dates}
     fmt = format_of(output, output_format, "--format") if output is not None else ""
     started = time.perf_counter()
-    with atomic_output(output, fmt) as writer:
-        for batch in _background(reader.batches()):
+    with atomic_output(output, fmt) as writer, _Ahead(reader.batches()) as ahead:
+        for batch in ahead:
             decided = [engine.decide(batch, day) for day in dates]
             states = [state(t) for t in decided]
             for day, column in zip(dates, states, strict=True):

@@ -95,38 +95,58 @@ def row_errors(table: pa.Table, offset: int, limit: int) -> list[str]:
     ]
 
 
-def _background(items: Iterable[T], depth: int = _DEPTH) -> Iterator[T]:
-    """Iterate `items` in a thread, at most `depth` ahead; its exceptions surface here."""
-    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class _Ahead(Iterator[T]):
+    """Iterates `items` in a thread started at once, at most `depth` ahead; its exceptions surface here.
 
-    def produce() -> None:
+    Reading starts when this is made, so whatever the caller does before asking for the
+    first item (loading the lists the decisions need) overlaps with reading it.
+    """
+
+    def __init__(self, items: Iterable[T], depth: int = _DEPTH) -> None:
+        self._items = items
+        self._slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._produce, daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
         try:
-            for item in items:
-                if stop.is_set():
+            for item in self._items:
+                if self._stop.is_set():
                     return
-                slots.put(item)
-            slots.put(_DONE)
+                self._slots.put(item)
+            self._slots.put(_DONE)
         except BaseException as exc:
-            slots.put(exc)
+            self._slots.put(exc)
 
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
+    def __next__(self) -> T:
+        if self._finished:
+            raise StopIteration
+        item = self._slots.get()
+        if item is _DONE:
+            self._finished = True
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        return item  # type: ignore[no-any-return]
+
+    def __enter__(self) -> _Ahead[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading ahead; waits for the thread, emptying the slots so that it can see the stop."""
+        self._finished = True
+        self._stop.set()
+        while self._thread.is_alive():
             try:
-                slots.get_nowait()
+                self._slots.get_nowait()
             except queue.Empty:
-                thread.join(0.01)
+                self._thread.join(0.01)
 
 
 class _BackgroundWriter:
@@ -237,11 +257,14 @@ def _decided(
 ) -> Iterator[pa.Table]:
     if engine == "local":
         decider = engine_for(book)
-        for batch in _background(batches):
-            yield decider.decide(batch, on)
+        with _Ahead(batches) as ahead:
+            decider.prepare()
+            for batch in ahead:
+                yield decider.decide(batch, on)
         return
     if engine != "dask":
         raise ChipgateError(f"--engine: {engine!r} is not an engine; use local or dask")
     from chipgate.batch._dask import decide_on_dask
 
-    yield from decide_on_dask(_background(batches), book, on, scheduler=scheduler, client=client)
+    with _Ahead(batches) as ahead:
+        yield from decide_on_dask(ahead, book, on, scheduler=scheduler, client=client)
