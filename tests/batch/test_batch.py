@@ -313,3 +313,33 @@ def test_a_missing_ledger_file_is_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["decide", str(source), "-o", str(tmp_path / "o.parquet"), "--ledger", str(missing)])
     assert result.exit_code == 2 and "--ledger" in result.output
     assert not missing.exists()
+
+
+def test_one_contract_across_rule_epochs_is_decided_as_the_single_path_decides_each_date() -> None:
+    """Keys that differ only in their epoch share one parsed contract; each is still decided at its own date."""
+    from chipgate.batch._engine import BatchEngine
+    from chipgate.decide import decide
+    from chipgate.inputs import parse_shipment
+
+    dates = ["2022-06-01", "2023-11-20", "2025-01-20", "2026-03-02"]
+    rows = [{**H200_TO_CHINA, "id": f"D-{d}", "date": d} for d in dates]
+    rows += [{**UNKNOWN_CHIP, "id": f"E-{d}", "date": d} for d in dates]
+    engine = BatchEngine()
+    out = engine.decide(pa.Table.from_pylist(rows)).to_pylist()
+    for day, row in zip(dates, out[: len(dates)], strict=True):
+        body = {
+            "date": day,
+            "kind": "export",
+            "to_country": "CN",
+            "item": {"chip": "nvidia-h200-sxm"},
+            "quantity": 8,
+            "unit_value_usd": 30000.0,
+            "consignee": {"name": "Alibaba Cloud", "country": "CN"},
+        }
+        decision = decide(parse_shipment(body))
+        assert row["outcome"] == decision.outcome
+        assert row["license_required"] == decision.us_export.license_required
+        assert row["error"] is None
+    errors = {row["error"] for row in out[len(dates) :]}
+    assert len(errors) == 1 and None not in errors
+    assert len(engine._parsed) < engine.keys_decided

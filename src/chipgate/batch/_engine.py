@@ -10,6 +10,7 @@ The duty amount is the decided rate x quantity x unit value, computed per row in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -397,6 +398,8 @@ class BatchEngine:
         self._epoch_starts: tuple[dt.date, ...] = (dt.date.min, *self.rulebook.change_dates)
         self._change_days = np.array([_days(d) for d in self.rulebook.change_dates], dtype=np.int64)
         self._answers: dict[tuple[Any, ...], Answer] = {}
+        # Parsed contracts by (unit value given, columns, values): see `_shipment`.
+        self._parsed: dict[tuple[Any, ...], Shipment | InputError] = {}
         self._lock = threading.Lock()
         self._version_values: pa.Array | None = None
 
@@ -426,21 +429,46 @@ class BatchEngine:
         found = self._answers.get(cache_key)
         if found is not None:
             return found
-        epoch, with_value, names, *values = cache_key
+        epoch, _, names, *values = cache_key
         if raw is None:
             raw = dict(zip(names, values, strict=True))
         on = self._epoch_starts[epoch]
-        try:
-            shipment = parse_shipment(contract(raw, on, with_value))
-            found = answer_from(decide(shipment, on, rulebook=self.rulebook), shipment)
-        except InputError as exc:
-            found = Answer(error=error_text(exc))
+        shipment = self._shipment(cache_key[1:], raw, on)
+        if isinstance(shipment, InputError):
+            found = Answer(error=error_text(shipment))
+        else:
+            try:
+                found = answer_from(decide(shipment, on, rulebook=self.rulebook), shipment)
+            except InputError as exc:
+                found = Answer(error=error_text(exc))
         with self._lock:
             if len(self._answers) >= _REMEMBERED:
                 # A book of ever-new keys (e.g. a unique name per row) must not grow memory without bound.
                 self._answers.clear()
+                self._parsed.clear()
             self._answers[cache_key] = found
         return found
+
+    def _shipment(self, parse_key: tuple[Any, ...], raw: dict[str, Any], on: dt.date) -> Shipment | InputError:
+        """The key's shipment as `parse_shipment` reads it from the contract, dated `on`, or its error.
+
+        Keys that differ only in their rule epoch share everything but the date, which is
+        always a valid date here, so the contract is parsed once per (unit value given,
+        columns, values) and the result re-dated; a contract that does not parse gives the
+        same error whatever the date.
+        """
+        parsed = self._parsed.get(parse_key)
+        if parsed is None:
+            try:
+                parsed = parse_shipment(contract(raw, on, parse_key[0]))
+            except InputError as exc:
+                # Kept without its traceback, which would hold on to this call's frames.
+                parsed = exc.with_traceback(None)
+            with self._lock:
+                self._parsed[parse_key] = parsed
+        if isinstance(parsed, InputError) or parsed.date == on:
+            return parsed
+        return dataclasses.replace(parsed, date=on)
 
     def _epochs_of(self, days: np.ndarray) -> np.ndarray:
         """The epoch index of each day: one search per distinct day in the batch's span, then a lookup."""
