@@ -356,8 +356,17 @@ def check(
         console.print(f"[red]missing[/]: {missing}", highlight=False)
 
 
+DemoLedgerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="Keep the seeded ledger in this SQLite file or postgresql:// URL; default a temporary one.",
+    ),
+]
+
+
 def demo(
-    ledger: LedgerOpt = None,
+    ledger: DemoLedgerOpt = None,
     json_out: JsonOut = False,
 ) -> None:
     """Seed a fresh ledger with the 2026 H200 scenario, run a small order book, show balances."""
