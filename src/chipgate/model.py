@@ -262,6 +262,12 @@ class PartyHit:
     record_id: str
     matcher: str
     score: float
+    # `match`: the list's consequence applies; `possible`: an analyst must clear it first.
+    strength: Literal["match", "possible"] = "match"
+    # Hash of the list entry as screened: a clearance given for it lapses when it changes.
+    entry_fingerprint: str = ""
+    # The list snapshot the party was screened against.
+    snapshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -274,6 +280,9 @@ class PartyHit:
             "record_id": self.record_id,
             "matcher": self.matcher,
             "score": self.score,
+            "strength": self.strength,
+            "entry_fingerprint": self.entry_fingerprint,
+            "snapshot": self.snapshot,
         }
 
 
@@ -325,9 +334,10 @@ class Duty:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """Something a shipment needs on file: a US licence or a China import approval."""
+    """Something a shipment needs on file: a US licence, a China import approval, or an
+    analyst's clearance of a possible restricted-party match."""
 
-    kind: Literal["us_export_license", "cn_import_approval"]
+    kind: Literal["us_export_license", "cn_import_approval", "screening_clearance"]
     rule: str
     text: str
 

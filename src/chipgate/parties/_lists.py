@@ -52,10 +52,13 @@ class RestrictedPartyList:
         snapshot_date: dt.date,
         source: str,
         lists: Mapping[str, ListInfo] | None = None,
+        snapshot_id: str = "",
     ) -> None:
         self.entries: tuple[ListEntry, ...] = tuple(entries)
         self.snapshot_date = snapshot_date
         self.source = source
+        # Names this snapshot in decisions: the list file's SHA-256, shortened.
+        self.snapshot_id = snapshot_id or f"{snapshot_date.isoformat()}"
         infos = dict(lists or {})
         for entry in self.entries:
             infos.setdefault(entry.list_code, ListInfo(entry.list_code, entry.list_name))
@@ -91,6 +94,7 @@ class RestrictedPartyList:
             snapshot_date=_snapshot_date(path, meta_path, meta),
             source=_source(path, meta.get("source")),
             lists=lists,
+            snapshot_id=f"{_snapshot_date(path, meta_path, meta).isoformat()}-{digest[:8]}",
         )
         # Imported here: the index module reads this module's source for its fingerprint.
         from chipgate.parties._index import index_path, load_index
@@ -240,6 +244,7 @@ def _read_entries(path: Path, text: str, lists: Mapping[str, ListInfo]) -> list[
             name=earlier.name,
             aliases=_union(earlier.aliases, entry.aliases),
             countries=_union(earlier.countries, entry.countries),
+            identifiers=_union(earlier.identifiers, entry.identifiers),
         )
     return list(merged.values())
 
@@ -265,6 +270,7 @@ def _row_entry(path: Path, line: int, row: Mapping[str, str], lists: Mapping[str
         name=row["name"].strip(),
         aliases=_split(row.get("aliases") or "", ALIAS_SEPARATOR),
         countries=_split(row.get("country_codes") or "", COUNTRY_SEPARATOR),
+        identifiers=_split(row.get("identifiers") or "", ALIAS_SEPARATOR),
     )
 
 

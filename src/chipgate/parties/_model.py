@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = ["ListEntry", "ListInfo", "NameMatch"]
 
@@ -21,6 +24,17 @@ class ListEntry:
     name: str
     aliases: tuple[str, ...]
     countries: tuple[str, ...]
+    # Identifiers as "SCHEME:VALUE" (e.g. "USCC:91110108…", "OFAC:1234"): the same
+    # identifier on both sides decides a match whatever the names say.
+    identifiers: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of what the entry says: changes when its list, names, countries or identifiers do."""
+        text = "\x1f".join(
+            (self.list_code, self.record_id, self.name, *self.aliases, "|", *self.countries, "|", *self.identifiers)
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,11 @@ class NameMatch:
     matched_name: str
     matcher: str
     score: float
+    # `match` at or above the rule data's match threshold, `possible` between the two.
+    strength: Literal["match", "possible"] = "match"
+    # The scorer's features behind `score` (e.g. token overlap, character similarity,
+    # country agreement), so a hit can be explained.
+    features: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
