@@ -131,6 +131,8 @@ class RestrictedPartyList:
         self,
         name: str,
         *,
+        country: str | None = None,
+        identifiers: Collection[str] = (),
         lists: Collection[str] | None = None,
         matcher: str = DEFAULT_MATCHER,
     ) -> tuple[NameMatch, ...]:

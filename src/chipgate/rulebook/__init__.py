@@ -125,6 +125,22 @@ class Rulebook:
                 book.__dict__[shared] = self.__dict__[shared]
         return book
 
+    def with_restricted_parties(self, parties: RestrictedPartyList) -> Rulebook:
+        """This rulebook screening against another list snapshot (e.g. one imported with `chipgate lists`).
+
+        The snapshot's id enters the version, so decisions made against different lists
+        never look alike.
+        """
+        book = Rulebook(
+            self.parameters,
+            data_dir=self._data_dir,
+            source_bytes=self._source_bytes + b"\x00lists:" + parties.snapshot_id.encode(),
+        )
+        if "catalogue" in self.__dict__:
+            book.__dict__["catalogue"] = self.__dict__["catalogue"]
+        book.__dict__["restricted_parties"] = parties
+        return book
+
     def with_overlay(self, path: Path) -> Rulebook:
         """This rulebook with the parameters of an overlay file replaced (see docs/rules.md)."""
         return self.with_parameters(load_overlay(path).values())
