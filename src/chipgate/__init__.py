@@ -30,6 +30,7 @@ from chipgate.rulebook import Rulebook, RuleSet, default_rulebook
 if TYPE_CHECKING:
     from chipgate.batch import decide_batch
     from chipgate.ledger import Ledger
+    from chipgate.screening import screen
 
 __all__ = [
     "Catalogue",
@@ -54,6 +55,7 @@ __all__ = [
     "default_rulebook",
     "parse_shipment",
     "parse_spec",
+    "screen",
 ]
 
 
@@ -92,4 +94,8 @@ def __getattr__(name: str) -> Any:
         from chipgate.batch import decide_batch
 
         return decide_batch
+    if name == "screen":
+        from chipgate.screening import screen
+
+        return screen
     raise AttributeError(f"module 'chipgate' has no attribute {name!r}")
