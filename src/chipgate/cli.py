@@ -23,6 +23,7 @@ from chipgate.ledger import Ledger
 from chipgate.ledger.cli import app as ledger_app
 from chipgate.ledger.cli import demo as ledger_demo
 from chipgate.model import Chip, Classification, Decision, Reason
+from chipgate.parties.screen_cli import screen_command
 from chipgate.rulebook import Rulebook, default_rulebook
 from chipgate.service.cli import keys_app, serve
 from chipgate.shell import (
@@ -370,6 +371,7 @@ def rules(
 app.add_typer(ledger_app, name="ledger", help="The authorisation ledger: authorise, reserve, post, void, verify.")
 app.command("demo")(ledger_demo)
 app.command("serve")(serve)
+app.command("screen")(screen_command)
 app.add_typer(batch_app, name="batch", help="Decide whole order books (CSV, JSON Lines, Parquet), locally or on Dask.")
 app.add_typer(keys_app, name="keys", help="API keys for `chipgate serve`: create, list, revoke.")
 
