@@ -21,6 +21,19 @@ from typing import Any, TypeVar
 
 from chipgate.errors import LedgerError
 from chipgate.inputs import MAX_UNITS, is_text
+from chipgate.ledger.clearances import (
+    ID_PREFIX,
+    MAX_REASON,
+    ClearanceExists,
+    ClearanceWithdrawn,
+    UnknownClearance,
+    applied,
+    apply_clearances,
+    needs_clearance,
+    record_ids,
+    required_text,
+)
+from chipgate.ledger.clearances import missing as clearance_missing
 from chipgate.ledger.coverage import (
     NearMiss,
     Plan,
@@ -55,6 +68,7 @@ from chipgate.ledger.model import (
     PLANT_STATUSES,
     Authorization,
     Balance,
+    Clearance,
     JournalEntry,
     Leg,
     Problem,
@@ -82,6 +96,10 @@ _COLUMNS = (
     " value_used, basis_units, plant_status, plant_status_on"
 )
 _CHUNK = 500
+_CLEARANCE_COLUMNS = (
+    "id, party, record_id, list_code, entry_fingerprint, snapshot, reason, actor, created_at,"
+    " revoked_at, revoked_by, revoke_reason"
+)
 
 
 class _Stale(Exception):
@@ -188,6 +206,11 @@ class _Pending:
     digest: str
     on: dt.date
     value_cents: int | None
+    # What uncleared possible restricted-party matches leave missing (filled in the
+    # reservation's transaction, from the clearances on file then).
+    screening: tuple[str, ...] = ()
+    # The clearances that cleared them: posting is refused once one is withdrawn.
+    cleared_by: tuple[str, ...] = ()
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -209,15 +232,16 @@ def _reserve_payload(prepared: _Pending, legs: Sequence[Leg], expires_at: str) -
     """A reservation's journal payload. The shipment itself is stored with the reservation;
     the entry commits to it by hash (verify recomputes it), and the legs give the balance
     changes."""
-    return canonical_json_plain(
-        {
-            "content_hash": prepared.digest,
-            "on": prepared.on.isoformat(),
-            "using": list(prepared.request.using or ()),
-            "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
-            "expires_at": expires_at,
-        }
-    )
+    payload: dict[str, Any] = {
+        "content_hash": prepared.digest,
+        "on": prepared.on.isoformat(),
+        "using": list(prepared.request.using or ()),
+        "legs": [[g.authorization_id, g.quantity, g.value_cents] for g in legs],
+        "expires_at": expires_at,
+    }
+    if prepared.cleared_by:
+        payload["clearances"] = list(prepared.cleared_by)
+    return canonical_json_plain(payload)
 
 
 def _text_array(items: Iterable[str]) -> str:
@@ -789,8 +813,9 @@ class Ledger:
         return self._decider(shipment, on)
 
     def check(self, shipment: Shipment, on: dt.date | None = None, *, decision: Decision | None = None) -> Decision:
-        """The decision with `covered_by` and `missing` filled from the authorisations on file;
-        `allowed` when everything the rules require is covered with room to spare."""
+        """The decision with `covered_by` and `missing` filled from the authorisations and
+        clearances on file; `allowed` when everything the rules require is covered with room
+        to spare and every possible restricted-party match is cleared."""
         on = on or shipment.date
         decision = decision or self._decide(shipment, on)
 
@@ -801,12 +826,10 @@ class Ledger:
             legs, shortfalls = choose(plan, accounts)
             missing = plan.missing + tuple(str(s) for s in shortfalls)
             covered = tuple(dict.fromkeys(leg.authorization_id for leg in legs))
-            outcome = decision.outcome
-            if outcome == "needs_authorization" and not missing:
-                outcome = "allowed"
-            checked = replace(decision, covered_by=covered, missing=missing, outcome=outcome)
+            found = self._live_clearances(tx, record_ids(decision)) if needs_clearance(decision) else []
+            checked = apply_clearances(replace(decision, covered_by=covered, missing=missing), found)
             quotas = [a for a in covered if a in self._terms and self._terms[a].kind == "duty_free_quota"]
-            return duty_free_within_quota(checked, quotas, self.rulebook.at(on)) if not missing else checked
+            return duty_free_within_quota(checked, quotas, self.rulebook.at(on)) if not checked.missing else checked
 
         return self._run(op, write=False)
 
@@ -819,6 +842,137 @@ class Ledger:
             ):
                 out[row[0]] = _Account(row)
         return out
+
+    # ---- clearances of possible restricted-party matches ---------------------------------
+
+    def record_clearance(
+        self,
+        party: str,
+        record_id: str,
+        *,
+        entry_fingerprint: str,
+        list_code: str,
+        reason: str,
+        actor: str,
+        snapshot: str = "",
+        now: dt.datetime | None = None,
+    ) -> Clearance:
+        """Record that `party` is not the list entry `record_id` as it reads now
+        (`entry_fingerprint`): possible matches of that party to that entry version are
+        then cleared (see `chipgate.ledger.clearances`).
+
+        While a live clearance of the same party and entry version exists, recording it
+        again with the same reason returns it (a retry gives the first result); with
+        another reason it is refused (`clearance_exists`).
+        """
+        party = required_text(party, "party")
+        record_id = required_text(record_id, "record_id")
+        entry_fingerprint = required_text(entry_fingerprint, "entry_fingerprint")
+        list_code = required_text(list_code, "list_code")
+        reason = required_text(reason, "reason", MAX_REASON)
+        actor = required_text(actor, "actor")
+        if not isinstance(snapshot, str) or not is_text(snapshot):
+            raise LedgerInputError("snapshot", "expected text")
+        at = _iso(self._now(now))
+
+        def op(tx: Tx) -> Clearance:
+            if self.store.dialect == "postgresql":
+                # Clearances are numbered and de-duplicated one writer at a time; nothing
+                # else takes this lock, so it cannot deadlock with reservations.
+                tx.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.chipgate.clearances'))")
+            for existing in self._load_clearances(
+                tx, "record_id = ? AND entry_fingerprint = ? AND revoked_at IS NULL", (record_id, entry_fingerprint)
+            ):
+                if same_party(existing.party, party):
+                    if existing.reason == reason and existing.list_code == list_code:
+                        return existing
+                    raise ClearanceExists(existing)
+            row = tx.one("SELECT COALESCE(MAX(number), 0) FROM clearances")
+            number = int(row[0]) + 1 if row else 1
+            found = Clearance(
+                id=f"{ID_PREFIX}{number}",
+                party=party,
+                record_id=record_id,
+                list_code=list_code,
+                entry_fingerprint=entry_fingerprint,
+                snapshot=snapshot,
+                reason=reason,
+                actor=actor,
+                created_at=dt.datetime.fromisoformat(at),
+            )
+            tx.execute(
+                "INSERT INTO clearances (id, number, party, record_id, list_code, entry_fingerprint,"
+                " snapshot, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (found.id, number, party, record_id, list_code, entry_fingerprint, snapshot, reason, actor, at),
+            )
+            self._append(tx, [("clear", found.id, _clearance_payload(found))], at, actor)
+            return found
+
+        return self._run(op)
+
+    def revoke_clearance(
+        self,
+        clearance_id: str,
+        *,
+        reason: str,
+        actor: str,
+        now: dt.datetime | None = None,
+    ) -> Clearance:
+        """Withdraw a clearance: the possible matches it cleared are open again. Withdrawing
+        one already withdrawn returns it unchanged."""
+        clearance_id = required_text(clearance_id, "id")
+        reason = required_text(reason, "reason", MAX_REASON)
+        actor = required_text(actor, "actor")
+        at = _iso(self._now(now))
+
+        def op(tx: Tx) -> Clearance:
+            found = self._load_clearances(tx, "id = ?", (clearance_id,), lock=" FOR UPDATE")
+            if not found:
+                raise UnknownClearance(clearance_id)
+            if not found[0].live:
+                return found[0]
+            tx.execute(
+                "UPDATE clearances SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?",
+                (at, actor, reason, clearance_id),
+            )
+            self._append(tx, [("unclear", clearance_id, {"reason": reason})], at, actor)
+            return replace(found[0], revoked_at=dt.datetime.fromisoformat(at), revoked_by=actor, revoke_reason=reason)
+
+        return self._run(op)
+
+    def clearances(self, *, live_only: bool = False) -> list[Clearance]:
+        """Every clearance on file, oldest first (withdrawn ones too, unless `live_only`)."""
+
+        def op(tx: Tx) -> list[Clearance]:
+            where = "revoked_at IS NULL" if live_only else "1 = 1"
+            return self._load_clearances(tx, where, ())
+
+        return self._run(op, write=False)
+
+    def clearance(self, clearance_id: str) -> Clearance:
+        def op(tx: Tx) -> Clearance:
+            found = self._load_clearances(tx, "id = ?", (clearance_id,))
+            if not found:
+                raise UnknownClearance(clearance_id)
+            return found[0]
+
+        return self._run(op, write=False)
+
+    def _live_clearances(self, tx: Tx, ids: Sequence[str], *, lock: bool = False) -> list[Clearance]:
+        """Live clearances of these list entries (a decision's possible hits)."""
+        out: list[Clearance] = []
+        suffix = " FOR SHARE" if lock and self.store.dialect == "postgresql" else ""
+        for chunk in _chunks(ids):
+            out += self._load_clearances(
+                tx, f"record_id IN ({_marks(len(chunk))}) AND revoked_at IS NULL", tuple(chunk), lock=suffix
+            )
+        return out
+
+    def _load_clearances(self, tx: Tx, where: str, params: Sequence[Any], *, lock: str = "") -> list[Clearance]:
+        if lock and self.store.dialect != "postgresql":
+            lock = ""  # SQLite: BEGIN IMMEDIATE already makes the writer exclusive
+        rows = tx.all(f"SELECT {_CLEARANCE_COLUMNS} FROM clearances WHERE {where} ORDER BY number{lock}", params)
+        return [_clearance(row) for row in rows]
 
     # ---- reservations ------------------------------------------------------------------
 
@@ -868,7 +1022,10 @@ class Ledger:
                 pending.append((i, self._prepare(request)))
             except LedgerError as exc:
                 results[i] = exc
-        if self.store.dialect == "postgresql" and len(requests) == 1 and pending:
+        # Shipments with possible restricted-party matches read the clearances inside the
+        # reservation's own transaction (the one-statement path does not read them).
+        screened = [p for _, p in pending if needs_clearance(p.decision)]
+        if self.store.dialect == "postgresql" and len(requests) == 1 and pending and not screened:
             fast = self._reserve_optimistic(pending[0][1], moment, expires, actor)
             if fast is not None:
                 return [fast]
@@ -890,6 +1047,14 @@ class Ledger:
                     if key is not None:
                         existing[key] = digest
             self._refresh_terms(tx, terms_seq)
+            if screened:
+                # Locked for share on PostgreSQL: a withdrawal waits until this commits.
+                live = self._live_clearances(
+                    tx, sorted({r for p in screened for r in record_ids(p.decision)}), lock=True
+                )
+                for p in screened:
+                    p.screening = clearance_missing(p.decision, live)
+                    p.cleared_by = applied(p.decision, live)
             plans: list[tuple[int, _Pending, Plan]] = []
             repeats: dict[int, str] = {}
             for i, prepared in pending:
@@ -913,6 +1078,7 @@ class Ledger:
             reservation_rows: list[tuple[Any, ...]] = []
             leg_rows: list[tuple[Any, ...]] = []
             entries: list[tuple[str, str, dict[str, Any] | str]] = []
+            clearance_rows: list[tuple[str, str]] = []
             for i, prepared, plan in plans:
                 key = prepared.request.key
                 quantity = prepared.request.shipment.quantity
@@ -954,6 +1120,7 @@ class Ledger:
                     )
                 )
                 entries.append(("reserve", key, _reserve_payload(prepared, legs, expires_at)))
+                clearance_rows.extend((key, c) for c in prepared.cleared_by)
                 new_in_batch[key] = (prepared.digest, i)
                 out[i] = Reservation(
                     key=key,
@@ -971,6 +1138,7 @@ class Ledger:
                 reservation_rows,
             )
             tx.insert_rows("INSERT INTO reservation_legs (key, authorization_id, quantity, value_cents)", leg_rows)
+            tx.insert_rows("INSERT INTO reservation_clearances (key, clearance_id)", clearance_rows)
             self._write_accounts(tx, accounts.values())
             self._append(tx, entries, at, actor)
             if repeats:
@@ -1128,7 +1296,9 @@ class Ledger:
                 self._plans.clear()
             self._plans[key] = plan
         if plan.missing:
-            raise _precise(plan.missing, plan.near_misses)
+            raise _precise(plan.missing + prepared.screening, plan.near_misses)
+        if prepared.screening:
+            raise NotCovered(prepared.screening)
         return plan
 
     def _expire_due(self, tx: Tx, at: str, accounts: dict[str, _Account]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -1266,12 +1436,14 @@ class Ledger:
 
         def op(tx: Tx) -> tuple[Reservation | None, LedgerError | None]:
             row = tx.one(
-                "SELECT status, expires_at FROM reservations WHERE key = ?" + self.store.lock_rows,
+                "SELECT status, expires_at, (SELECT MIN(c.id) FROM reservation_clearances rc"
+                " JOIN clearances c ON c.id = rc.clearance_id WHERE rc.key = r.key"
+                " AND c.revoked_at IS NOT NULL) FROM reservations r WHERE key = ?" + self.store.lock_rows,
                 (key,),
             )
             if row is None:
                 raise UnknownReservation(key)
-            status, expires_at = row
+            status, expires_at, withdrawn = row
             wanted = "posted" if post else "voided"
             if status == wanted:
                 return self._load_reservations(tx, [key])[key], None
@@ -1294,6 +1466,8 @@ class Ledger:
                     return None, ReservationExpired(f"reservation {key!r} expired at {expires_at}; reserve again")
                 return self._load_reservations(tx, [key])[key], None
             if post:
+                if withdrawn is not None:
+                    raise ClearanceWithdrawn(key, withdrawn)
                 for account in accounts.values():
                     if account.revoked:
                         raise AuthorizationRevoked(
@@ -1384,6 +1558,8 @@ class Ledger:
             state: dict[str, list[Any]] = {}
             touched: dict[str, int] = {}
             statuses: dict[str, tuple[str, str, str, list[str], int]] = {}
+            cleared: dict[str, _Cleared] = {}
+            relied: dict[str, tuple[str, ...]] = {}
             problem: Problem | None = None
 
             def entries() -> Iterator[JournalEntry]:
@@ -1400,7 +1576,7 @@ class Ledger:
                     for row in rows:
                         entry = _entry(row)
                         yield entry
-                        problem = problem or _replay(entry, state, touched, statuses)
+                        problem = problem or _replay(entry, state, touched, statuses, cleared, relied)
                         if problem is not None:
                             return
                         since = entry.seq
@@ -1415,9 +1591,44 @@ class Ledger:
                 problem = _compare_balances(rows, state, touched)
             if problem is None:
                 problem = _compare_reservations(tx, statuses)
+            if problem is None:
+                problem = _compare_clearances(tx, cleared, relied)
             return VerifyReport(problem is None, count, len(rows), problem)
 
         return self._run(op, write=False)
+
+
+def _clearance(row: Sequence[Any]) -> Clearance:
+    revoked = _parse_time(row[9])
+    created = _parse_time(row[8])
+    assert created is not None
+    return Clearance(
+        id=row[0],
+        party=row[1],
+        record_id=row[2],
+        list_code=row[3],
+        entry_fingerprint=row[4],
+        snapshot=row[5],
+        reason=row[6],
+        actor=row[7],
+        created_at=created,
+        revoked_at=revoked,
+        revoked_by=row[10],
+        revoke_reason=row[11],
+    )
+
+
+def _clearance_payload(clearance: Clearance) -> dict[str, Any]:
+    """A clearance's journal payload: everything stored but the actor and time, which the
+    entry itself carries."""
+    return {
+        "party": clearance.party,
+        "record_id": clearance.record_id,
+        "list_code": clearance.list_code,
+        "entry_fingerprint": clearance.entry_fingerprint,
+        "snapshot": clearance.snapshot,
+        "reason": clearance.reason,
+    }
 
 
 def _entry(row: Sequence[Any]) -> JournalEntry:
@@ -1437,11 +1648,22 @@ _FIELDS = ("limit", "held", "used", "value_limit", "value_held", "value_used", "
 _ABSOLUTE = frozenset({"limit", "value_limit", "revoked"})
 
 
+@dataclass(slots=True)
+class _Cleared:
+    """A clearance as the journal gives it: its stored columns after the id, and the seq of
+    the last entry about it."""
+
+    columns: list[Any]
+    seq: int
+
+
 def _replay(
     entry: JournalEntry,
     state: dict[str, list[Any]],
     touched: dict[str, int],
     statuses: dict[str, tuple[str, str, str, list[str], int]],
+    cleared: dict[str, _Cleared],
+    relied: dict[str, tuple[str, ...]],
 ) -> Problem | None:
     try:
         data = entry.data
@@ -1460,9 +1682,19 @@ def _replay(
             touched[account_id] = entry.seq
         if entry.op == "reserve":
             statuses[entry.subject] = ("pending", data["content_hash"], data["on"], list(data["using"]), entry.seq)
+            if "clearances" in data:
+                relied[entry.subject] = tuple(sorted(data["clearances"]))
         elif entry.op in ("post", "void", "expire"):
             status = {"post": "posted", "void": "voided"}.get(entry.op, "expired")
             statuses[entry.subject] = (status, *statuses[entry.subject][1:])
+        elif entry.op == "clear":
+            fields = ("party", "record_id", "list_code", "entry_fingerprint", "snapshot", "reason")
+            values = [data[name] for name in fields]
+            cleared[entry.subject] = _Cleared([*values, entry.actor, entry.at, None, None, None], entry.seq)
+        elif entry.op == "unclear":
+            found = cleared[entry.subject]
+            found.columns[8:] = [entry.at, entry.actor, data["reason"]]
+            found.seq = entry.seq
     except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         return Problem(entry.seq, None, "its payload is not a valid ledger change")
     return None
@@ -1525,6 +1757,31 @@ def _compare_reservations(tx: Tx, journalled: Mapping[str, tuple[str, str, str, 
             since = key
     if seen != len(journalled):
         return Problem(None, None, "a journalled reservation is missing from storage")
+    return None
+
+
+def _compare_clearances(
+    tx: Tx, journalled: Mapping[str, _Cleared], relied: Mapping[str, tuple[str, ...]]
+) -> Problem | None:
+    """Each stored clearance says what the journal recorded, withdrawal included, and each
+    reservation relies on the clearances its journal entry names."""
+    rows = tx.all(f"SELECT {_CLEARANCE_COLUMNS} FROM clearances ORDER BY number")
+    for row in rows:
+        found = journalled.get(row[0])
+        if found is None:
+            return Problem(None, None, f"clearance {row[0]} is stored but never journalled")
+        names = _CLEARANCE_COLUMNS.replace(" ", "").split(",")[1:]
+        for name, got, want in zip(names, row[1:], found.columns, strict=True):
+            if got != want:
+                return Problem(found.seq, None, f"clearance {row[0]}: stored {name} differs from the journal")
+    if len(rows) != len(journalled):
+        return Problem(None, None, "a journalled clearance is missing from storage")
+    stored: dict[str, list[str]] = {}
+    for key, clearance_id in tx.all("SELECT key, clearance_id FROM reservation_clearances ORDER BY key, clearance_id"):
+        stored.setdefault(key, []).append(clearance_id)
+    for key in sorted(stored.keys() | relied.keys()):
+        if tuple(stored.get(key, ())) != relied.get(key, ()):
+            return Problem(None, None, f"reservation {key!r}: the clearances it relied on differ from the journal")
     return None
 
 

@@ -389,6 +389,49 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Clearance:
+    """An analyst's finding that a party is not the restricted-party list entry it possibly
+    matched, for that entry exactly as it read when cleared (`entry_fingerprint`).
+
+    `revoked_at` is set when the clearance is withdrawn; a withdrawn clearance never
+    applies again (record a new one instead).
+    """
+
+    id: str
+    party: str
+    record_id: str
+    list_code: str
+    entry_fingerprint: str
+    snapshot: str
+    reason: str
+    actor: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "party": self.party,
+            "record_id": self.record_id,
+            "list_code": self.list_code,
+            "entry_fingerprint": self.entry_fingerprint,
+            "snapshot": self.snapshot,
+            "reason": self.reason,
+            "actor": self.actor,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "revoked_by": self.revoked_by,
+            "revoke_reason": self.revoke_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """The first discrepancy `verify` found: which entry (or authorisation) and what."""
 

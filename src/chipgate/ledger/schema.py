@@ -223,6 +223,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         (RESERVE_FUNCTION,),
         dialects=("postgresql",),
     ),
+    Migration(
+        4,
+        "clearances of possible restricted-party matches",
+        (
+            # One row per clearance; `number` gives the id (CLR-<number>) its order. The
+            # journal holds every clearance and withdrawal too, and `verify` compares them.
+            """CREATE TABLE clearances (
+                id TEXT PRIMARY KEY,
+                number {bigint} NOT NULL UNIQUE,
+                party TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                list_code TEXT NOT NULL,
+                entry_fingerprint TEXT NOT NULL,
+                snapshot TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                revoked_at TEXT,
+                revoked_by TEXT,
+                revoke_reason TEXT
+            )""",
+            # `check` looks clearances up by the list entry a possible hit names.
+            "CREATE INDEX clearances_record ON clearances (record_id)",
+            # The clearances a reservation relied on: it cannot be posted once one is withdrawn.
+            """CREATE TABLE reservation_clearances (
+                key TEXT NOT NULL,
+                clearance_id TEXT NOT NULL,
+                PRIMARY KEY (key, clearance_id)
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

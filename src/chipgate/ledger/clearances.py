@@ -1,0 +1,284 @@
+"""Analyst clearances of possible restricted-party matches: pure, no I/O and no clock.
+
+Screening grades each list hit. A `match` carries the list's legal consequence; a
+`possible` hit (a fuzzy near-match) holds the shipment at `needs_authorization` with a
+`screening_clearance` requirement until an analyst has looked at it and found that the
+party is not the listed entry. BIS expects exactly that of an exporter: a red flag is
+resolved, and the resolution kept, before the transaction goes ahead (15 CFR Part 732,
+Supplement No. 3, "Know Your Customer" Guidance and Red Flags).
+
+A clearance applies to a possible hit when it is live (not withdrawn) and names
+
+- the same party, compared as the ledger compares every party name (`same_party`),
+- the same list entry (`record_id`),
+- the entry as it read when it was cleared (`entry_fingerprint`).
+
+A live clearance of the same party and entry whose fingerprint differs has *lapsed*: the
+entry changed since (new aliases, countries or identifiers may now point at the party),
+so it is not applied, and the decision says so. A `match` is never cleared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from chipgate.errors import LedgerError
+from chipgate.inputs import is_text
+from chipgate.ledger.coverage import same_party
+from chipgate.ledger.errors import LedgerInputError
+from chipgate.ledger.model import Clearance
+from chipgate.model import Decision, PartyHit, Reason
+from chipgate.parties import ListEntry
+
+REQUIREMENT = "screening_clearance"
+CITATION = "15 CFR Part 732, Supplement No. 3 (BIS 'Know Your Customer' Guidance and Red Flags)"
+# The rule id of the reasons this module adds when the decision's requirement names none.
+RULE = "screening.clearance"
+ID_PREFIX = "CLR-"
+MAX_PARTY = 1000
+MAX_REASON = 4000
+
+Standing = Literal["live", "lapsed", "withdrawn"]
+
+
+class UnknownClearance(LedgerInputError):
+    code = "unknown_clearance"
+
+    def __init__(self, clearance_id: str, field: str = "id") -> None:
+        self.clearance_id = clearance_id
+        super().__init__(field, f"no clearance {clearance_id!r} on file; `chipgate ledger clearances` lists them")
+
+
+class ClearanceExists(LedgerError):
+    """A live clearance of the same party and entry version, given for another reason."""
+
+    code = "clearance_exists"
+
+    def __init__(self, existing: Clearance) -> None:
+        self.clearance_id = existing.id
+        super().__init__(
+            f"{existing.id} already clears {existing.party!r} for {existing.list_code} entry"
+            f" {existing.record_id} ({existing.reason!r}); withdraw it first to record another reason"
+        )
+
+
+class ClearanceWithdrawn(LedgerError):
+    """A reservation relied on a clearance that has since been withdrawn."""
+
+    code = "clearance_withdrawn"
+
+    def __init__(self, key: str, clearance_id: str) -> None:
+        self.key = key
+        self.clearance_id = clearance_id
+        super().__init__(
+            f"reservation {key!r} relied on clearance {clearance_id}, which was withdrawn;"
+            " it can only be voided (reserve again once the match is cleared)"
+        )
+
+
+# ---- input -------------------------------------------------------------------------------
+
+
+def required_text(value: object, field: str, limit: int = MAX_PARTY) -> str:
+    """Non-empty text, stripped; the error names the field."""
+    if not isinstance(value, str) or not value.strip():
+        raise LedgerInputError(field, "is required: give non-empty text")
+    if not is_text(value):
+        raise LedgerInputError(field, "contains characters that are not valid text (unpaired surrogates or NUL)")
+    text = value.strip()
+    if len(text) > limit:
+        raise LedgerInputError(field, f"is {len(text):,} characters; at most {limit:,}")
+    return text
+
+
+def clearance_id(raw: object, field: str = "id") -> str:
+    """A clearance id as written by a user: `CLR-7`, `clr-7` or `7`."""
+    text = required_text(raw, field)
+    found = re.fullmatch(r"(?i:clr-)?0*(\d{1,18})", text)
+    if found is None:
+        raise LedgerInputError(field, f"{text!r} is not a clearance id; they read CLR-1, CLR-2, ...")
+    return f"{ID_PREFIX}{int(found.group(1))}"
+
+
+# ---- which hits a clearance covers -------------------------------------------------------
+
+
+def possible_hits(decision: Decision) -> tuple[PartyHit, ...]:
+    return tuple(hit for hit in decision.party_hits if hit.strength == "possible")
+
+
+def needs_clearance(decision: Decision) -> bool:
+    """Whether anything in the decision could be cleared: its possible hits, or a
+    clearance requirement (which is then unsatisfiable without one)."""
+    return bool(possible_hits(decision)) or any(r.kind == REQUIREMENT for r in decision.requirements)
+
+
+def record_ids(decision: Decision) -> tuple[str, ...]:
+    """The list entries whose clearances matter to this decision."""
+    return tuple(sorted({hit.record_id for hit in possible_hits(decision)}))
+
+
+def _order(clearance: Clearance) -> tuple[Any, ...]:
+    return (clearance.created_at, len(clearance.id), clearance.id)
+
+
+def _same_entry(clearance: Clearance, hit: PartyHit) -> bool:
+    return clearance.live and clearance.record_id == hit.record_id and same_party(clearance.party, hit.query)
+
+
+@dataclass(frozen=True, slots=True)
+class HitStanding:
+    """One possible hit, the clearance that clears it (if any), and live clearances of the
+    same party and entry that lapsed because the entry changed since."""
+
+    hit: PartyHit
+    clearance: Clearance | None
+    lapsed: tuple[Clearance, ...]
+
+    @property
+    def cleared(self) -> bool:
+        return self.clearance is not None
+
+
+def standings(decision: Decision, clearances: Iterable[Clearance]) -> tuple[HitStanding, ...]:
+    """Per possible hit of the decision, in the decision's order."""
+    ordered = sorted(clearances, key=_order)
+    out = []
+    for hit in possible_hits(decision):
+        same = [c for c in ordered if _same_entry(c, hit)]
+        # An empty fingerprint names no version of the entry: nothing can be cleared for it.
+        version = hit.entry_fingerprint
+        applying = next((c for c in same if version and c.entry_fingerprint == version), None)
+        lapsed = tuple(c for c in same if c.entry_fingerprint != hit.entry_fingerprint)
+        out.append(HitStanding(hit, applying, lapsed if applying is None else ()))
+    return tuple(out)
+
+
+def applied(decision: Decision, clearances: Iterable[Clearance]) -> tuple[str, ...]:
+    """The ids of the clearances that clear the decision's possible hits."""
+    ids = (s.clearance.id for s in standings(decision, clearances) if s.clearance is not None)
+    return tuple(dict.fromkeys(ids))
+
+
+def _describe(hit: PartyHit) -> str:
+    return (
+        f"the {hit.role.replace('_', ' ')} {hit.query!r} possibly matches {hit.list_code}"
+        f" entry {hit.record_id} ({hit.entry_name!r})"
+    )
+
+
+def _missing_text(found: HitStanding) -> str:
+    text = f"{REQUIREMENT}: {_describe(found.hit)}; not cleared"
+    if found.lapsed:
+        ids = ", ".join(c.id for c in found.lapsed)
+        text += f" (clearance {ids} lapsed: the list entry changed since it was cleared)"
+    return text
+
+
+def missing(decision: Decision, clearances: Iterable[Clearance]) -> tuple[str, ...]:
+    """What the clearances on file leave open: each uncleared possible hit, named by party,
+    list and record id. Empty when the decision requires no clearance."""
+    if not any(r.kind == REQUIREMENT for r in decision.requirements):
+        return ()
+    found = standings(decision, clearances)
+    if not found:
+        # Fail closed: a clearance requirement with no hit to clear cannot be satisfied here.
+        return (f"{REQUIREMENT}: required, but the decision names no possible match to clear",)
+    return tuple(_missing_text(s) for s in found if not s.cleared)
+
+
+def _rule(decision: Decision) -> str:
+    return next((r.rule for r in decision.requirements if r.kind == REQUIREMENT and r.rule), RULE)
+
+
+def _reasons(decision: Decision, found: Sequence[HitStanding]) -> list[Reason]:
+    rule = _rule(decision)
+    reasons = []
+    for s in found:
+        hit = s.hit
+        facts: dict[str, Any] = {
+            "role": hit.role,
+            "party": hit.query,
+            "list_code": hit.list_code,
+            "record_id": hit.record_id,
+            "entry_fingerprint": hit.entry_fingerprint,
+        }
+        if s.clearance is not None:
+            c = s.clearance
+            reasons.append(
+                Reason(
+                    rule=rule,
+                    citation=CITATION,
+                    effective_from=None,
+                    text=(
+                        f"Possible match cleared: {_describe(hit)}; {c.id}, recorded by {c.actor}"
+                        f" on {c.created_at.date().isoformat()}, found it is not that entry: {c.reason}"
+                    ),
+                    facts={**facts, "clearance": c.id, "cleared_by": c.actor, "cleared_at": c.created_at.isoformat()},
+                )
+            )
+        for c in s.lapsed:
+            reasons.append(
+                Reason(
+                    rule=rule,
+                    citation=CITATION,
+                    effective_from=None,
+                    text=(
+                        f"Clearance {c.id} lapsed: {_describe(hit)}, and the entry has changed since"
+                        f" {c.actor} cleared it on {c.created_at.date().isoformat()}; clear it again"
+                    ),
+                    facts={**facts, "clearance": c.id, "cleared_fingerprint": c.entry_fingerprint},
+                )
+            )
+    return reasons
+
+
+def apply_clearances(decision: Decision, clearances: Iterable[Clearance]) -> Decision:
+    """The decision with the clearances on file applied.
+
+    `decision.missing` is taken as what the authorisations on file lack (the ledger's
+    coverage); the uncleared possible hits are added to it, a reason is added per cleared
+    or lapsed hit, and a `needs_authorization` outcome becomes `allowed` when nothing is
+    missing. A `match` hit is left as it is: its consequence is in the decision already.
+    """
+    given = tuple(clearances)
+    found = standings(decision, given)
+    still = missing(decision, given)
+    lacking = decision.missing + still
+    outcome = decision.outcome
+    if outcome == "needs_authorization" and not lacking:
+        outcome = "allowed"
+    if not found and not still:
+        return decision if outcome == decision.outcome else replace(decision, outcome=outcome)
+    return replace(
+        decision,
+        missing=lacking,
+        reasons=(*decision.reasons, *_reasons(decision, found)),
+        outcome=outcome,
+    )
+
+
+# ---- listing -----------------------------------------------------------------------------
+
+
+def fingerprints(entries: Iterable[ListEntry], wanted: Collection[str]) -> dict[str, str]:
+    """record id -> fingerprint in a list snapshot, for the wanted record ids only."""
+    return {e.record_id: e.fingerprint for e in entries if e.record_id in wanted}
+
+
+def standing(clearance: Clearance, current: Mapping[str, str]) -> Standing:
+    """`withdrawn`; `lapsed` when the entry's fingerprint in the list in use (`current`:
+    record id -> fingerprint) differs from the cleared one, or the entry is gone; else `live`."""
+    if not clearance.live:
+        return "withdrawn"
+    if current.get(clearance.record_id) != clearance.entry_fingerprint:
+        return "lapsed"
+    return "live"
+
+
+def listing(clearances: Iterable[Clearance], current: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Each clearance's JSON form with its standing against the list in use."""
+    return [{**c.to_dict(), "status": standing(c, current)} for c in clearances]
