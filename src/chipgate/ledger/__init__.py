@@ -5,9 +5,11 @@ with Ledger("ledger.sqlite") as ledger:
     ledger.authorize({...}, actor="alice")
     reservation = ledger.reserve("order-1", shipment, actor="alice")
     ledger.post(reservation.key, actor="alice")
+    ledger.record_clearance(party, record_id, entry_fingerprint=..., list_code=..., reason=..., actor=...)
     ledger.verify()
 """
 
+from chipgate.ledger.clearances import ClearanceExists, ClearanceWithdrawn, UnknownClearance, apply_clearances
 from chipgate.ledger.errors import (
     AlreadyPosted,
     AlreadyVoided,
@@ -35,6 +37,7 @@ from chipgate.ledger.ledger import Ledger, ReserveRequest
 from chipgate.ledger.model import (
     Authorization,
     Balance,
+    Clearance,
     JournalEntry,
     Leg,
     Reservation,
@@ -50,6 +53,9 @@ __all__ = [
     "AuthorizationExpired",
     "AuthorizationRevoked",
     "Balance",
+    "Clearance",
+    "ClearanceExists",
+    "ClearanceWithdrawn",
     "IdempotencyConflict",
     "InsufficientBalance",
     "InvalidAuthorization",
@@ -69,8 +75,10 @@ __all__ = [
     "SchemaTooNew",
     "ShipmentBlocked",
     "UnknownAuthorization",
+    "UnknownClearance",
     "UnknownReservation",
     "VerifyFailed",
     "VerifyReport",
+    "apply_clearances",
     "default_location",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +21,12 @@ from rich.table import Table
 
 from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment
+from chipgate.ledger import clearances as clearing
+from chipgate.ledger.errors import LedgerInputError
 from chipgate.ledger.ledger import Ledger
-from chipgate.ledger.model import Balance, JournalEntry, Reservation
+from chipgate.ledger.model import Balance, Clearance, JournalEntry, Reservation
 from chipgate.ledger.scenario import load_scenario, run_orders, seed
-from chipgate.shell import EXIT_FINDING, console, emit_json, parse_date, read_json_input, user_errors
+from chipgate.shell import EXIT_FINDING, console, emit_json, err_console, parse_date, read_json_input, user_errors
 
 app = typer.Typer(
     help="The authorisation ledger: licences, approvals, caps and quotas that are never overdrawn.",
@@ -354,6 +358,152 @@ def check(
     console.print(f"covered by: {', '.join(decision.covered_by) or 'nothing'}", highlight=False)
     for missing in decision.missing:
         console.print(f"[red]missing[/]: {missing}", highlight=False)
+
+
+# ---- clearances of possible restricted-party matches -------------------------------------
+
+# The ledger names its fields as Python does; a user of these commands knows the options.
+_CLEAR_OPTIONS = {
+    "party": "--party",
+    "record_id": "--entry",
+    "entry_fingerprint": "--fingerprint",
+    "list_code": "--list",
+    "reason": "--reason",
+    "actor": "--by",
+    "id": "ID",
+}
+
+
+@contextmanager
+def _as_options() -> Iterator[None]:
+    try:
+        yield
+    except LedgerInputError as exc:
+        raise InputError(_CLEAR_OPTIONS.get(exc.field, exc.field), exc.message) from None
+
+
+def _show_clearance(c: Clearance, status: str | None = None) -> None:
+    state = status or ("live" if c.live else "withdrawn")
+    console.print(
+        f"[bold]{c.id}[/] ({state}): {c.party!r} is not {c.list_code} entry {c.record_id}"
+        f" [dim](fingerprint {c.entry_fingerprint})[/]",
+        highlight=False,
+    )
+    console.print(f"  cleared by {c.actor} at {c.created_at.isoformat()}: {c.reason}", highlight=False)
+    if c.revoked_at is not None:
+        console.print(
+            f"  withdrawn by {c.revoked_by} at {c.revoked_at.isoformat()}: {c.revoke_reason}", highlight=False
+        )
+
+
+@app.command()
+def clear(
+    party: Annotated[str, typer.Option("--party", help="The party name as screened (consignee or end user).")],
+    entry: Annotated[str, typer.Option("--entry", help="The list entry's record id, e.g. rpl-cbc119ede19e1431ba2a.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the party is not that entry (journalled).")],
+    by: Annotated[str, typer.Option("--by", help="Who cleared it (journalled).")],
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint",
+            help="The entry version cleared (a hit's entry_fingerprint); default: the entry in the list in use.",
+        ),
+    ] = None,
+    list_code: Annotated[
+        str | None,
+        typer.Option("--list", help="The entry's list code, when the entry is not in the list in use."),
+    ] = None,
+    ledger: LedgerOpt = None,
+    now: NowOpt = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Record that a party is not a list entry it possibly matched: those possible matches
+    are cleared until the entry changes or the clearance is withdrawn."""
+    with user_errors():
+        with _as_options():
+            party = clearing.required_text(party, "party")
+            entry = clearing.required_text(entry, "record_id")
+            reason = clearing.required_text(reason, "reason", clearing.MAX_REASON)
+            by = clearing.required_text(by, "actor")
+            if fingerprint is not None:
+                fingerprint = clearing.required_text(fingerprint, "entry_fingerprint")
+        from chipgate.rulebook import default_rulebook
+
+        snapshot = default_rulebook().restricted_parties
+        listed = next((e for e in snapshot.entries if e.record_id == entry), None)
+        if listed is None and fingerprint is None:
+            raise InputError(
+                "--entry",
+                f"{entry!r} is not an entry of the list snapshot in use ({snapshot.snapshot_id});"
+                " `chipgate screen NAME` shows the record ids a name matches, or give --fingerprint and --list",
+            )
+        if listed is None and not list_code:
+            raise InputError("--list", f"{entry!r} is not in the list in use: name its list code")
+        if listed is not None and fingerprint is not None and fingerprint != listed.fingerprint:
+            err_console.print(
+                f"note: {entry} reads differently in the list in use (fingerprint {listed.fingerprint});"
+                " this clearance does not apply to it",
+                highlight=False,
+            )
+        with _as_options(), _open(ledger) as book:
+            found = book.record_clearance(
+                party,
+                entry,
+                entry_fingerprint=fingerprint or (listed.fingerprint if listed else ""),
+                list_code=listed.list_code if listed else (list_code or ""),
+                reason=reason,
+                actor=by,
+                snapshot=snapshot.snapshot_id if listed is not None else "",
+                now=_now(now),
+            )
+    if json_out:
+        emit_json(found)
+    else:
+        _show_clearance(found)
+
+
+@app.command()
+def unclear(
+    clearance: Annotated[str, typer.Argument(help="Clearance id, e.g. CLR-3.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn (journalled).")],
+    by: Annotated[str, typer.Option("--by", help="Who withdraws it (journalled).")],
+    ledger: LedgerOpt = None,
+    now: NowOpt = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Withdraw a clearance: the possible matches it cleared are open again."""
+    with user_errors():
+        with _as_options():
+            clearance_id = clearing.clearance_id(clearance)
+            reason = clearing.required_text(reason, "reason", clearing.MAX_REASON)
+            by = clearing.required_text(by, "actor")
+        with _as_options(), _open(ledger) as book:
+            found = book.revoke_clearance(clearance_id, reason=reason, actor=by, now=_now(now))
+    if json_out:
+        emit_json(found)
+    else:
+        _show_clearance(found)
+
+
+@app.command("clearances")
+def list_clearances(
+    live: Annotated[bool, typer.Option("--live", help="Only clearances not withdrawn.")] = False,
+    ledger: LedgerOpt = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Clearances on file, each live, lapsed (the list entry changed since) or withdrawn."""
+    with user_errors(), _open(ledger) as book:
+        found = book.clearances(live_only=live)
+        entries = book.rulebook.restricted_parties.entries if found else ()
+        rows = clearing.listing(found, clearing.fingerprints(entries, {c.record_id for c in found}))
+    if json_out:
+        emit_json(rows)
+        return
+    if not found:
+        console.print("no clearances on file")
+        return
+    for c, row in zip(found, rows, strict=True):
+        _show_clearance(c, row["status"])
 
 
 DemoLedgerOpt = Annotated[
