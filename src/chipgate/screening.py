@@ -29,6 +29,7 @@ __all__ = [
     "Fields",
     "Screening",
     "ScreeningHit",
+    "parse_list_codes",
     "party_lists",
     "screen",
     "screen_with",
@@ -184,7 +185,7 @@ def screen_with(
     code = parse_country(country, fields.country, required=False) if country is not None else None
     ids = _identifiers(identifiers, fields.identifiers)
     snapshot = lists if isinstance(lists, RestrictedPartyList) else party_lists(lists, fields.lists)
-    codes = _list_codes(list_codes, snapshot, fields.list_codes)
+    codes = parse_list_codes(list_codes, snapshot, fields.list_codes)
     found = snapshot.screen(query, country=code, identifiers=ids, lists=codes)
     # Stable: hits of equal score keep the matcher's order (list code, then record id).
     ranked = sorted(found, key=lambda match: -match.score)
@@ -230,7 +231,8 @@ def _identifiers(raw: Any, field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _list_codes(raw: Any, lists: RestrictedPartyList, field: str) -> tuple[str, ...] | None:
+def parse_list_codes(raw: Any, lists: RestrictedPartyList, field: str = "list_codes") -> tuple[str, ...] | None:
+    """List codes of `lists` (any case) as the snapshot spells them; None (every list) for None."""
     if raw is None:
         return None
     known = ", ".join(lists.list_codes)

@@ -24,6 +24,7 @@ from chipgate.shell import EXIT_BAD_INPUT, console, emit_json, err_console, fail
 if TYPE_CHECKING:
     from chipgate.batch._replay import ReplayReport
     from chipgate.batch._run import Summary
+    from chipgate.batch.screen import ScreenSummary
 
 app = typer.Typer(
     help="Decide whole order books: Parquet, CSV or JSON Lines in, one decision per row out.",
@@ -221,3 +222,103 @@ def _show_replay(report: ReplayReport) -> None:
     console.print(changes)
     if report.output:
         console.print(f"Per-row comparison written to {report.output}", highlight=False)
+
+
+@app.command("screen")
+def screen_command(
+    source: Annotated[
+        Path, typer.Argument(help="The parties: .csv, .jsonl or .parquet with a name column (and country, id).")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write one row per hit.")],
+    name_column: Annotated[str, typer.Option("--name-column", help="The column holding party names.")] = "name",
+    country_column: Annotated[
+        str | None,
+        typer.Option("--country-column", help="The column of ISO 3166 alpha-2 countries; default country, if present."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="The row's own id, copied to each hit; default id, if present."),
+    ] = None,
+    identifiers_column: Annotated[
+        str | None,
+        typer.Option(
+            "--identifiers-column",
+            help="Party identifiers as SCHEME:VALUE, several joined by |; default identifiers, if present.",
+        ),
+    ] = None,
+    list_codes: Annotated[
+        list[str] | None, typer.Option("--list", help="Only this list (EL, MEU, 1260H, ...); repeatable.")
+    ] = None,
+    lists: Annotated[
+        str | None,
+        typer.Option("--lists", help="The list snapshot to screen against: active (default), shipped, or an id."),
+    ] = None,
+    min_strength: Annotated[
+        str, typer.Option("--min-strength", help="Write hits of this strength or stronger: possible or match.")
+    ] = "possible",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop with exit 2 at the first rows that cannot be screened.")
+    ] = False,
+    output_format: OutputFormat = None,
+    input_format: InputFormat = None,
+    batch_rows: BatchRows = BATCH_ROWS,
+    json_out: JsonOut = False,
+) -> None:
+    """Screen the party in every row against the restricted-party lists; one output row per hit.
+
+    Each distinct party is screened once. Rows without hits are counted as clear;
+    rows that cannot be screened (an empty name, a bad country) are written with
+    their error. Exit 0 whether or not there are hits.
+    """
+    from chipgate.batch.screen import StrictStop, screen_file  # Arrow loads only when used
+
+    with user_errors():
+        try:
+            with _progress(_row_count(source), not json_out) as advance:
+                summary = screen_file(
+                    source,
+                    output,
+                    input_format=input_format,
+                    output_format=output_format,
+                    lists=lists,
+                    list_codes=list_codes or None,
+                    min_strength=min_strength,
+                    name_column=name_column,
+                    country_column=country_column,
+                    id_column=id_column,
+                    identifiers_column=identifiers_column,
+                    strict=strict,
+                    batch_rows=batch_rows,
+                    progress=advance,
+                )
+        except StrictStop as stop:
+            err_console.print("[bold red]error:[/] --strict: rows that cannot be screened (nothing written):")
+            for line in stop.errors:
+                err_console.print(f"  {line}", highlight=False, markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    if json_out:
+        emit_json(summary.to_dict())
+    else:
+        _show_screen_summary(summary)
+
+
+def _show_screen_summary(summary: ScreenSummary) -> None:
+    table = Table(title=f"{summary.rows:,} rows screened → {summary.output}", title_justify="left")
+    table.add_column("best hit")
+    table.add_column("rows", justify="right")
+    table.add_row("[bold red]match[/]", f"{summary.match:,}")
+    table.add_row("[yellow]possible[/]", f"{summary.possible:,}")
+    table.add_row("clear", f"{summary.clear:,}")
+    if summary.errors:
+        table.add_row("[red]error[/]", f"{summary.errors:,}")
+    console.print(table)
+    console.print(
+        f"{summary.distinct:,} distinct parties screened, {summary.hits:,} hit rows written; "
+        f"snapshot {summary.snapshot}, matcher {summary.matcher}",
+        highlight=False,
+    )
+    console.print(f"{summary.seconds:.2f} s, {summary.rows_per_second:,.0f} rows/s", highlight=False)
+    if summary.first_errors:
+        console.print("[bold]First rows that cannot be screened[/] (see the error column):")
+        for line in summary.first_errors:
+            console.print(f"  {line}", highlight=False, markup=False)
