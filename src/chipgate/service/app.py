@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from chipgate.decide import decide
 from chipgate.inputs import parse_shipment
 from chipgate.rulebook import default_rulebook
-from chipgate.service import errors, routes_core, routes_keys, routes_ledger, schemas
+from chipgate.service import errors, routes_core, routes_keys, routes_ledger, routes_screen, schemas
 from chipgate.service.auth import KeyCache, KeyStore
 from chipgate.service.deps import Services
 from chipgate.service.fast import DecideFastPath
@@ -98,6 +98,7 @@ def create_app(
     app.state.services = Services(ledgers=ledgers, keys=KeyCache(key_cache_seconds), max_body=max_body)
     errors.install(app)
     app.include_router(routes_core.router)
+    app.include_router(routes_screen.router)
     app.include_router(routes_ledger.router)
     app.include_router(routes_keys.router)
 
