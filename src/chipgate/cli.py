@@ -23,6 +23,7 @@ from chipgate.ledger import Ledger
 from chipgate.ledger.cli import app as ledger_app
 from chipgate.ledger.cli import demo as ledger_demo
 from chipgate.model import Chip, Classification, Decision, Reason
+from chipgate.parties.lists_cli import app as lists_app
 from chipgate.parties.screen_cli import screen_command
 from chipgate.rulebook import Rulebook, default_rulebook
 from chipgate.service.cli import keys_app, serve
@@ -369,6 +370,7 @@ def rules(
 
 # Shells that live in their own packages contribute their commands.
 app.add_typer(ledger_app, name="ledger", help="The authorisation ledger: authorise, reserve, post, void, verify.")
+app.add_typer(lists_app, name="lists", help="Restricted-party list snapshots: import, list, show, use, remove.")
 app.command("demo")(ledger_demo)
 app.command("serve")(serve)
 app.command("screen")(screen_command)
