@@ -15,7 +15,7 @@ from chipgate.classify import classify
 from chipgate.decide.china_import import china_import, prohibitions
 from chipgate.decide.context import Facts
 from chipgate.decide.duties import duties
-from chipgate.decide.screening import screen_parties, screening_reasons
+from chipgate.decide.screening import blocking_reasons, clearance_requirement, screen_parties, screening_reasons
 from chipgate.decide.us_export import us_export
 from chipgate.model import Chip, Decision, Outcome, Requirement, Shipment
 from chipgate.rulebook import Rulebook, default_rulebook
@@ -52,7 +52,7 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
     reasons += china_reasons
     owed, duty_reasons = duties(facts)
     reasons += duty_reasons
-    blocked = prohibitions(facts)
+    blocked = prohibitions(facts) + blocking_reasons(facts)
     reasons += blocked
 
     requirements: list[Requirement] = []
@@ -66,6 +66,9 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         )
     if china.approval_required:
         requirements.append(Requirement("cn_import_approval", "cn.import_approval.products", "China import approval"))
+    clearance = clearance_requirement(facts)
+    if clearance is not None:
+        requirements.append(clearance)
 
     outcome: Outcome
     if blocked:

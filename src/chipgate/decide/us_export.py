@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from chipgate.decide.context import Facts
+from chipgate.decide.screening import license_hits
 from chipgate.geography import describe_where, in_where
 from chipgate.model import Reason, ReviewPolicy, UsExport
 from chipgate.rulebook import DatedValue, RuleSet
@@ -345,12 +346,11 @@ def _embargo_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reaso
 
 
 def _entity_list_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[Reason]) -> None:
+    """A party that matches (not just possibly) an entry of a list that requires a licence."""
     rule = facts.rules.get(ENTITY_LIST)
-    if rule is None:
-        return
-    lists = rule.value["lists"]
+    lists = rule.value["lists"] if rule is not None else ()
     for hit in facts.party_hits:
-        if hit.list_code not in lists:
+        if rule is None or hit.strength != "match" or hit.list_code not in lists:
             continue
         triggers.append(_Trigger(ENTITY_LIST, rule.value["review_policy"]))
         reasons.append(
@@ -359,10 +359,29 @@ def _entity_list_trigger(facts: Facts, triggers: list[_Trigger], reasons: list[R
                 rule,
                 f"US licence required whatever the destination: the {hit.role.replace('_', ' ')} "
                 f"{hit.query!r} matches the {hit.list_name} entry {hit.entry_name!r} "
-                f"(as {hit.matched_name!r}); reviewed under {_words(rule.value['review_policy'])}.",
+                f"(as {hit.matched_name!r}, score {hit.score:.2f}); reviewed under "
+                f"{_words(rule.value['review_policy'])}.",
                 record_id=hit.record_id,
                 list_code=hit.list_code,
                 matcher=hit.matcher,
+                score=hit.score,
+            )
+        )
+    for hit, parameter, dated in license_hits(facts):
+        policy = dated.value.get("review_policy")
+        triggers.append(_Trigger(parameter, policy))
+        reasons.append(
+            _reason(
+                parameter,
+                dated,
+                f"US licence required: the {hit.role.replace('_', ' ')} {hit.query!r} matches the "
+                f"{hit.list_name} entry {hit.entry_name!r} (as {hit.matched_name!r}, score {hit.score:.2f}), "
+                f"and the item is one the list's rule covers"
+                + (f"; reviewed under {_words(policy)}." if policy else "."),
+                record_id=hit.record_id,
+                list_code=hit.list_code,
+                matcher=hit.matcher,
+                score=hit.score,
             )
         )
 

@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ from chipgate.parties._model import ListEntry, ListInfo, NameMatch
 
 __all__ = ["DEFAULT_MATCHER", "RestrictedPartyList"]
 
-DEFAULT_MATCHER = "normalized-exact"
+DEFAULT_MATCHER = "fuzzy-v1"
+# The rule parameter holding the scores a hit needs to be a `match` or a `possible` match.
+THRESHOLDS = "us.party_lists.match_thresholds"
 
 REQUIRED_COLUMNS = ("record_id", "list_code", "list_name", "name", "aliases", "country_codes")
 META_KEYS = frozenset({"snapshot_date", "source", "licence", "changes", "sha256", "lists"})
@@ -39,7 +42,7 @@ COUNTRY_SEPARATOR = ";"
 _CACHE_LIMIT = 100_000
 _DATE_IN_FILE_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
-_CacheKey = tuple[str, Collection[str] | None, str]
+_CacheKey = tuple[str, str | None, tuple[str, ...] | Collection[str], Collection[str] | None, str, tuple[float, float]]
 
 
 class RestrictedPartyList:
@@ -135,41 +138,81 @@ class RestrictedPartyList:
         identifiers: Collection[str] = (),
         lists: Collection[str] | None = None,
         matcher: str = DEFAULT_MATCHER,
+        thresholds: Mapping[str, float] | None = None,
     ) -> tuple[NameMatch, ...]:
-        """The entries `name` matches, ordered by list code then record id; empty when clear.
+        """The entries `name` matches, best first; empty when clear.
 
-        `lists` limits the search to those list codes (None: every list). Pass ("EL",)
-        for the Entity List licence requirement of 15 CFR 744.11. Answers are cached per
-        (name, lists, matcher), so a name seen before costs one dictionary lookup.
+        A hit scoring at least `thresholds["match"]` has strength ``match``, one between
+        `thresholds["possible"]` and that ``possible``; lower scores are not returned.
+        `thresholds` defaults to the rule data's `us.party_lists.match_thresholds` in force
+        today; `chipgate.decide` passes those in force on the decision date. `country`
+        (ISO alpha-2) and `identifiers` ("SCHEME:VALUE") sharpen the score where the
+        matcher uses them. `lists` limits the search to those list codes (None: every
+        list); pass ("EL",) for the Entity List alone. Answers are cached, so a name seen
+        before costs one dictionary lookup.
         """
+        limits = _thresholds(thresholds)
         key: _CacheKey = (
             name,
+            country,
+            identifiers if isinstance(identifiers, tuple) else tuple(identifiers),
             lists if lists is None or isinstance(lists, tuple | frozenset) else tuple(lists),
             matcher,
+            limits,
         )
         try:
             return self._cache[key]
-        except KeyError:
+        except (KeyError, TypeError):
             pass
-        result = self._screen(name, lists, matcher)
+        result = self._screen(name, country, identifiers, lists, matcher, limits)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[key] = result
         return result
 
-    def _screen(self, name: str, lists: Collection[str] | None, matcher: str) -> tuple[NameMatch, ...]:
+    def _screen(
+        self,
+        name: str,
+        country: str | None,
+        identifiers: Collection[str],
+        lists: Collection[str] | None,
+        matcher: str,
+        limits: tuple[float, float],
+    ) -> tuple[NameMatch, ...]:
         if not isinstance(name, str):
             raise InputError("name", f"a party name must be text, not {type(name).__name__}")
-        found = self.matcher(matcher).match(name)
-        if lists is None:
-            return found
-        if isinstance(lists, str):
-            raise InputError("lists", f"give a collection of list codes such as ({lists!r},), not a string")
-        wanted = frozenset(lists)
-        unknown = sorted(wanted - self._lists.keys())
-        if unknown:
-            raise InputError("lists", _unknown(unknown[0], self._lists))
-        return tuple(match for match in found if match.entry.list_code in wanted)
+        if isinstance(identifiers, str):
+            raise InputError("identifiers", f"give a collection such as ({identifiers!r},), not a string")
+        wanted: frozenset[str] | None = None
+        if lists is not None:
+            if isinstance(lists, str):
+                raise InputError("lists", f"give a collection of list codes such as ({lists!r},), not a string")
+            wanted = frozenset(lists)
+            unknown = sorted(wanted - self._lists.keys())
+            if unknown:
+                raise InputError("lists", _unknown(unknown[0], self._lists))
+        match_at, possible_at = limits
+        found = self.matcher(matcher).match(name, country=country, identifiers=identifiers, floor=possible_at)
+        return tuple(
+            replace(hit, strength="match" if hit.score >= match_at else "possible")
+            for hit in found
+            if wanted is None or hit.entry.list_code in wanted
+        )
+
+
+def _thresholds(given: Mapping[str, float] | None) -> tuple[float, float]:
+    """(match, possible) from `given`, else from the rule data in force today."""
+    if given is None:
+        from chipgate.rulebook import default_rulebook
+
+        given = default_rulebook().at(dt.date.today()).value(THRESHOLDS)
+    try:
+        match_at, possible_at = float(given["match"]), float(given["possible"])
+    except (KeyError, TypeError, ValueError):
+        raise InputError("thresholds", "give a mapping with numbers for 'match' and 'possible'") from None
+    if not 0 <= possible_at <= match_at <= 1:
+        raise InputError("thresholds", "need 0 <= possible <= match <= 1")
+    return match_at, possible_at
 
 
 def _unknown(value: str, known: Iterable[str]) -> str:

@@ -11,15 +11,17 @@ Registered now:
     normalised with `normalize_name`; a match is equality of the normalised forms.
     Score 1.0. One dict lookup per query, whatever the size of the lists.
 
-A fuzzy matcher (for example token-based similarity with rapidfuzz over the same
-normalised names) registers under its own name and returns scores below 1.0.
+``fuzzy-v1``
+    Typos, word order, legal forms, Han and Cyrillic script, known other spellings;
+    scored 0..1 with the features behind the score (see `chipgate.parties._fuzzy`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol, Self
 
+from chipgate.parties._fuzzy import FuzzyMatcher
 from chipgate.parties._model import ListEntry, NameMatch
 from chipgate.parties._names import matchable_names
 from chipgate.parties._normalize import normalize_name
@@ -28,11 +30,18 @@ __all__ = ["MATCHERS", "Matcher", "NormalizedExactMatcher"]
 
 
 class Matcher(Protocol):
-    """Finds the list entries a name matches; results ordered by list code, then record id."""
+    """Finds the list entries a name matches, best first, each with a score in 0..1."""
 
     name: str
 
-    def match(self, query: str) -> tuple[NameMatch, ...]: ...
+    def match(
+        self,
+        query: str,
+        *,
+        country: str | None = None,
+        identifiers: Collection[str] = (),
+        floor: float = 0.0,
+    ) -> tuple[NameMatch, ...]: ...
 
 
 def _entry_order(entry: ListEntry) -> tuple[str, str]:
@@ -68,7 +77,15 @@ class NormalizedExactMatcher:
         """Normalised name -> (entry, the entry's name as written) pairs, in match order."""
         return dict(self._index)
 
-    def match(self, query: str) -> tuple[NameMatch, ...]:
+    def match(
+        self,
+        query: str,
+        *,
+        country: str | None = None,
+        identifiers: Collection[str] = (),
+        floor: float = 0.0,
+    ) -> tuple[NameMatch, ...]:
+        # Names only: every hit scores 1.0, so country, identifiers and floor change nothing.
         hits = self._index.get(normalize_name(query), ())
         return tuple(
             NameMatch(entry=entry, query=query, matched_name=raw, matcher=self.name, score=1.0) for entry, raw in hits
@@ -77,4 +94,5 @@ class NormalizedExactMatcher:
 
 MATCHERS: dict[str, Callable[[Sequence[ListEntry]], Matcher]] = {
     NormalizedExactMatcher.name: NormalizedExactMatcher,
+    FuzzyMatcher.name: FuzzyMatcher,
 }

@@ -1,0 +1,366 @@
+"""The ``fuzzy-v1`` matcher: a recall-first candidate index, then a weighted scorer on the few candidates.
+
+Stage 1, candidates. Every matchable name of every entry (see `matchable_names`) is read
+into words: Han and Cyrillic to Latin (`latinize`), `normalize_name` (case, accents,
+punctuation, legal forms), then `name_variants.yaml`'s synonyms (``langchao`` is
+``inspur``, ``technologies`` is ``technology``). Each word points to the names that have
+it. A query word the lists do not have is looked up by its one-letter deletions, so a
+typo (one letter inserted, dropped, changed, or two swapped) still finds the listed word.
+The names sharing the most weight with the query are scored in full.
+
+Stage 2, score. Each word weighs its rarity in the lists (inverse document frequency),
+half for places (Chinese companies are often named without their city) and joining
+words. The score of a query against a listed name is
+
+    0.8 * weighted Dice overlap of their words (a typo'd word counts at 1 - 1/length)
+  + 0.2 * character similarity of their sorted words (rapidfuzz token_sort_ratio),
+
+1.0 when the words are the same, times 0.93 when the two name different places or only
+one names a place (sister companies differ by city). A country given with the query that none of the entry's
+countries is multiplies the score by 0.92: the same name elsewhere is still worth a
+look, but less sure. An identifier (``USCC:…``) on both sides decides: the same one is a
+score of 1.0, a different one of the same scheme halves the name score.
+
+Each hit carries these features, so an analyst can see why it scored as it did.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from chipgate.parties._model import ListEntry, NameMatch
+from chipgate.parties._names import matchable_names
+from chipgate.parties._normalize import LEGAL_FORMS_ANYWHERE, normalize_name
+from chipgate.parties._scripts import latinize, name_variants
+
+__all__ = ["FuzzyMatcher", "words"]
+
+# How much of the score the word overlap and the characters carry.
+_OVERLAP_SHARE = 0.8
+# A place name or a joining word weighs this share of its rarity.
+_PLACE_FACTOR = 0.5
+_JOINING_FACTOR = 0.2
+_JOINING_WORDS = frozenset({"and", "of", "the", "for", "de", "in"})
+_SHORT_FACTOR = 0.3
+_PLACE_MISMATCH = 0.93
+# Words not in the lists, remembered with the listed words one typo away.
+_NEAR_CACHE = 100_000
+_COUNTRY_MISMATCH = 0.92
+_IDENTIFIER_CONFLICT = 0.5
+# Names scored in full per query, best candidates first.
+_SCORED = 8
+# Up to this many postings in all, a query's overlaps are summed in plain Python.
+_FEW_POSTINGS = 100
+_MIN_TYPO_LENGTH = 4
+# Legal-form words long enough that one typo in them is still recognisably the word.
+_LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
+
+
+@lru_cache(maxsize=65_536)
+def words(name: str) -> tuple[str, ...]:
+    """The words `name` is compared by: Latin script, normalised, synonyms applied."""
+    tokens = normalize_name(latinize(name)).split()
+    synonyms = name_variants().synonyms
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in (3, 2, 1):
+            replacement = synonyms.get(tuple(tokens[i : i + size]))
+            if replacement is not None:
+                out += replacement
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return tuple(out)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    entry: int
+    raw: str
+    words: frozenset[str]
+    text: str  # the words sorted and joined, for the character similarity
+    weight: float
+
+
+class FuzzyMatcher:
+    """Ranked, scored matches that survive typos, word order, legal forms and other scripts."""
+
+    name: str = "fuzzy-v1"
+    version: str = "1"
+
+    def __init__(self, entries: Sequence[ListEntry]) -> None:
+        self._entries = tuple(entries)
+        places = name_variants().place_words
+        names: list[tuple[int, str, tuple[str, ...]]] = []
+        for i, entry in enumerate(self._entries):
+            seen: set[tuple[str, ...]] = set()
+            for raw in matchable_names(entry):
+                found = words(raw)
+                if found and found not in seen:
+                    seen.add(found)
+                    names.append((i, raw, found))
+        frequency: dict[str, int] = {}
+        for _, _, found in names:
+            for word in set(found):
+                frequency[word] = frequency.get(word, 0) + 1
+        count = len(names)
+        self._unseen_weight = math.log((count + 1) / 0.5)
+        self._weights = {word: math.log((count + 1) / (n + 0.5)) for word, n in frequency.items()}
+        for word in self._weights:
+            self._weights[word] *= _factor(word, places)
+        self._places = places
+        self._names: list[_Name] = []
+        self._exact: dict[tuple[str, ...], list[int]] = {}
+        postings: dict[str, list[int]] = {}
+        for n, (owner, raw, found) in enumerate(names):
+            unique = frozenset(found)
+            self._names.append(
+                _Name(owner, raw, unique, " ".join(sorted(found)), sum(self._weights[w] for w in unique))
+            )
+            self._exact.setdefault(tuple(sorted(found)), []).append(n)
+            for word in unique:
+                postings.setdefault(word, []).append(n)
+        self._postings = {word: np.array(ids, dtype=np.int32) for word, ids in postings.items()}
+        self._postings_list = {word: tuple(ids) for word, ids in postings.items()}
+        self._name_weights = np.array([name.weight for name in self._names])
+        # Spellings one typo can reach: the listed words, and the other spellings the
+        # synonyms turn into a listed word ("technologies" for "technology").
+        self._spelling: dict[str, str] = {word: word for word in self._postings}
+        for phrase, replacement in name_variants().synonyms.items():
+            if len(phrase) == 1 and len(replacement) == 1 and replacement[0] in self._postings:
+                self._spelling.setdefault(phrase[0], replacement[0])
+        self._by_deletion: dict[str, list[str]] = {}
+        for spelling in self._spelling:
+            if len(spelling) >= _MIN_TYPO_LENGTH:
+                for key in {spelling} | _deletions(spelling):
+                    self._by_deletion.setdefault(key, []).append(spelling)
+        self._near: dict[str, list[tuple[str, float]]] = {}
+        self._by_identifier: dict[str, list[int]] = {}
+        for i, entry in enumerate(self._entries):
+            for identifier in entry.identifiers:
+                self._by_identifier.setdefault(identifier.upper(), []).append(i)
+
+    def match(
+        self,
+        query: str,
+        *,
+        country: str | None = None,
+        identifiers: Collection[str] = (),
+        floor: float = 0.0,
+    ) -> tuple[NameMatch, ...]:
+        """Entries scoring at least `floor`, best first (then by list code and record id)."""
+        found = words(query)
+        best: dict[int, tuple[float, int, dict[str, float]]] = {}
+        if found:
+            for n, score, features in self._scored_names(found):
+                owner = self._names[n].entry
+                if owner not in best or score > best[owner][0]:
+                    best[owner] = (score, n, features)
+        wanted = {identifier.upper() for identifier in identifiers}
+        for identifier in wanted:
+            for owner in self._by_identifier.get(identifier, ()):
+                n = best[owner][1] if owner in best else -1
+                best[owner] = (1.0, n, {"identifier": 1.0})
+        country = country.upper() if country else None
+        hits: list[NameMatch] = []
+        for entry_index, (score, n, features) in best.items():
+            entry = self._entries[entry_index]
+            if features.get("identifier") != 1.0:
+                score = self._adjust(entry, score, features, country, wanted)
+            if score < floor:
+                continue
+            hits.append(
+                NameMatch(
+                    entry=entry,
+                    query=query,
+                    matched_name=self._names[n].raw if n >= 0 else entry.name,
+                    matcher=self.name,
+                    score=round(score, 4),
+                    features={name: round(value, 4) for name, value in features.items()},
+                )
+            )
+        hits.sort(key=lambda m: (-m.score, m.entry.list_code, m.entry.record_id))
+        return tuple(hits)
+
+    def _adjust(
+        self,
+        entry: ListEntry,
+        score: float,
+        features: dict[str, float],
+        country: str | None,
+        identifiers: Collection[str],
+    ) -> float:
+        if country is not None and entry.countries:
+            agrees = country in entry.countries
+            features["country"] = 1.0 if agrees else 0.0
+            if not agrees:
+                score *= _COUNTRY_MISMATCH
+        if identifiers and entry.identifiers:
+            schemes = {identifier.split(":", 1)[0] for identifier in identifiers}
+            if any(listed.split(":", 1)[0].upper() in schemes for listed in entry.identifiers):
+                # Both sides name an identifier of one scheme and they differ: another company.
+                features["identifier"] = 0.0
+                score *= _IDENTIFIER_CONFLICT
+        return score
+
+    def _scored_names(self, found: tuple[str, ...]) -> Iterable[tuple[int, float, dict[str, float]]]:
+        exact = self._exact.get(tuple(sorted(found)), ())
+        for n in exact:
+            yield n, 1.0, {"words": 1.0, "characters": 1.0}
+        query_words = self._query_words(found)
+        options = [self._options(word) for word in query_words]
+        query_weight = sum(
+            self._weights[alternatives[0][0]] if alternatives else self._unseen(word)
+            for word, alternatives in zip(query_words, options, strict=True)
+        )
+        text = " ".join(sorted(found))
+        names = self._names
+        query_places = self._places.intersection(found)
+        for n, dice in self._overlaps(options, query_weight):
+            if n in exact:
+                continue
+            characters = fuzz.token_sort_ratio(text, names[n].text, processor=None) / 100
+            score = _OVERLAP_SHARE * dice + (1 - _OVERLAP_SHARE) * characters
+            features = {"words": dice, "characters": characters}
+            if query_places != self._places.intersection(names[n].words):
+                # Sister companies differ by their city ("Huawei Cloud Beijing", "... Shanghai"):
+                # a place left out or different keeps a name from being sure.
+                score *= _PLACE_MISMATCH
+                features["places"] = 0.0
+            yield n, score, features
+
+    def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
+        """The query's words, with a misspelt legal form ("limted", "compnay") dropped as
+        `normalize_name` drops the right one, and two listed words run together and found
+        no other way split ("cloudwalktechnology")."""
+        out: list[str] = []
+        for word in found:
+            if word in self._postings or len(word) < _MIN_TYPO_LENGTH:
+                out.append(word)
+            elif _is_legal_form_typo(word):
+                continue
+            elif self._options(word):
+                out.append(word)
+            else:
+                out += self._split(word)
+        return tuple(dict.fromkeys(out))
+
+    def _split(self, word: str) -> list[str]:
+        postings = self._postings
+        splits = [
+            (word[:i], word[i:]) for i in range(3, len(word) - 2) if word[:i] in postings and word[i:] in postings
+        ]
+        if not splits:
+            return [word]
+        left, right = max(splits, key=lambda pair: min(len(pair[0]), len(pair[1])))
+        return [left, right]
+
+    def _options(self, word: str) -> list[tuple[str, float]]:
+        """The listed words `word` may be: itself, else those one typo away, best first."""
+        if word in self._postings:
+            return [(word, 1.0)]
+        if len(word) < _MIN_TYPO_LENGTH:
+            return []
+        known = self._near.get(word)
+        if known is not None:
+            return known
+        if len(self._near) >= _NEAR_CACHE:
+            self._near.clear()
+        near: dict[str, float] = {}
+        for key in {word} | _deletions(word):
+            for spelling in self._by_deletion.get(key, ()):
+                listed = self._spelling[spelling]
+                if listed not in near and OSA.distance(word, spelling, score_cutoff=1) <= 1:
+                    near[listed] = 1 - 1 / max(len(word), len(spelling))
+        found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], -self._weights[item[0]]))
+        return found
+
+    def _overlaps(self, options: list[list[tuple[str, float]]], query_weight: float) -> list[tuple[int, float]]:
+        """The names sharing the most with the query, with their weighted Dice overlap.
+
+        Each query word adds its weight (times its similarity, for a typo) to every name
+        that has it; where a word has several near spellings, a name is credited with the
+        best one only. All of it in numpy, over the postings of the query's words only.
+        """
+        if sum(len(self._postings[word]) for alternatives in options for word, _ in alternatives) <= _FEW_POSTINGS:
+            return self._few_overlaps(options, query_weight)
+        shared = np.zeros(len(self._names))
+        touched: list[np.ndarray] = []
+        for alternatives in options:
+            if len(alternatives) == 1:
+                word, sim = alternatives[0]
+                ids = self._postings[word]
+                shared[ids] += self._weights[word] * sim
+                touched.append(ids)
+            elif alternatives:
+                best = np.zeros(len(self._names))
+                for word, sim in alternatives:
+                    ids = self._postings[word]
+                    best[ids] = np.maximum(best[ids], self._weights[word] * sim)
+                    touched.append(ids)
+                shared += best
+        if not touched:
+            return []
+        ids = np.concatenate(touched) if len(touched) > 1 else touched[0]
+        dice = 2 * shared[ids] / (query_weight + self._name_weights[ids])
+        if ids.size > _SCORED:
+            # Partition a few more than needed: a name appears once per word it shares.
+            keep = np.argpartition(-dice, _SCORED)[: _SCORED * 3] if ids.size > _SCORED * 3 else slice(None)
+            ids, dice = ids[keep], dice[keep]
+        best_first = np.argsort(-dice, kind="stable")
+        scored: dict[int, float] = {}
+        for n, d in zip(ids[best_first].tolist(), dice[best_first].tolist(), strict=True):
+            if n not in scored:
+                scored[n] = min(1.0, d)
+                if len(scored) == _SCORED:
+                    break
+        return list(scored.items())
+
+    def _few_overlaps(self, options: list[list[tuple[str, float]]], query_weight: float) -> list[tuple[int, float]]:
+        """`_overlaps` for queries whose words are rare: plain loops beat numpy's per-call cost."""
+        shared: dict[int, float] = {}
+        for alternatives in options:
+            credited: dict[int, float] = {}
+            for word, sim in alternatives:
+                weight = self._weights[word] * sim
+                for n in self._postings_list[word]:
+                    if credited.get(n, 0.0) < weight:
+                        credited[n] = weight
+            for n, weight in credited.items():
+                shared[n] = shared.get(n, 0.0) + weight
+        names = self._names
+        dice = {n: min(1.0, 2 * total / (query_weight + names[n].weight)) for n, total in shared.items()}
+        return sorted(dice.items(), key=lambda item: -item[1])[:_SCORED]
+
+    def _unseen(self, word: str) -> float:
+        return self._unseen_weight * _factor(word, self._places)
+
+
+@lru_cache(maxsize=4096)
+def _is_legal_form_typo(word: str) -> bool:
+    return any(form[0] == word[0] and OSA.distance(word, form, score_cutoff=1) <= 1 for form in _LONG_LEGAL_WORDS)
+
+
+def _factor(word: str, places: frozenset[str]) -> float:
+    if word in _JOINING_WORDS:
+        return _JOINING_FACTOR
+    if word in places:
+        return _PLACE_FACTOR
+    if len(word) <= 2:
+        # A stray letter pair ("lt", "oo") identifies little.
+        return _SHORT_FACTOR
+    return 1.0
