@@ -88,6 +88,12 @@ def check(decision: Decision, expect: dict[str, Any], book: Rulebook) -> None:
             assert amounts == [pytest.approx(float(want))]
         elif key == "restricted_lists":
             assert sorted({h["list_code"] for h in body["restricted_parties"]}) == sorted(want)
+        elif key == "hits":
+            # [role, list code, strength] of every hit, in any order.
+            got = sorted([h["role"], h["list_code"], h["strength"]] for h in body["restricted_parties"])
+            assert got == sorted(want)
+        elif key == "requirements":
+            assert sorted(r["kind"] for r in body["requirements"]) == sorted(want)
         elif key == "reasons_include":
             for rule in want:
                 assert rule in rules_cited, f"a reason from {rule}; got {rules_cited}"
