@@ -7,6 +7,8 @@ invented name that no list holds, so the assertions hold for every matcher.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,14 @@ HIT_KEYS = {
     "features",
     "entry_fingerprint",
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_stored_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Screen against the shipped snapshot whatever `chipgate lists use` chose on this machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHIPGATE_HOME", str(tmp_path_factory.mktemp("chipgate-home")))
+        yield
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -88,6 +98,15 @@ def test_sugon_is_on_three_lists() -> None:
 def test_list_option_limits_the_lists_searched() -> None:
     body = screen_json("Sugon", "--list", "EL", "--list", "1260H")
     assert {hit["list"] for hit in body["hits"]} == {"EL", "1260H"}
+
+
+def test_lists_option_picks_the_snapshot() -> None:
+    shipped = default_rulebook().restricted_parties
+    assert screen_json("Sugon", "--lists", "shipped")["snapshot"]["id"] == shipped.snapshot_id
+    data = Path(chipgate.__file__).parent / "data" / "restricted_parties.csv"
+    from_file = screen_json("Sugon", "--lists", str(data), "--list", "EL")
+    assert from_file["snapshot"]["id"] == shipped.snapshot_id
+    assert [hit["name"] for hit in from_file["hits"]] == ["Sugon"]
 
 
 def test_a_clear_name_exits_0_with_no_hits() -> None:

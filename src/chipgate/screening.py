@@ -21,11 +21,11 @@ from typing import Any, Literal
 from chipgate.errors import InputError
 from chipgate.inputs import parse_country, require_text
 from chipgate.parties import NameMatch, RestrictedPartyList
+from chipgate.parties.store import resolve_lists
 from chipgate.rulebook import default_rulebook
 
 __all__ = [
     "MAX_NAME_CHARS",
-    "SHIPPED",
     "Fields",
     "Screening",
     "ScreeningHit",
@@ -38,8 +38,6 @@ __all__ = [
 # Listed names run to about 300 characters; a longer query is a pasted document, not a name.
 MAX_NAME_CHARS = 1_000
 THRESHOLDS_PARAMETER = "us.party_lists.match_thresholds"
-# Names that select the snapshot shipped inside the package.
-SHIPPED = ("active", "shipped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +140,14 @@ class Screening:
 
 
 def party_lists(spec: str | None = None, field: str = "lists") -> RestrictedPartyList:
-    """The list snapshot `spec` names: None, "active" or "shipped" (or the shipped snapshot's id)
-    select the snapshot shipped with the package."""
-    lists = default_rulebook().restricted_parties
-    if spec is None or spec in SHIPPED or spec == lists.snapshot_id:
-        return lists
-    raise InputError(field, f"{spec!r} is not a known list snapshot; use active, shipped or {lists.snapshot_id}")
+    """The list snapshot `spec` names (see `chipgate.parties.store.resolve_lists`): None or
+    "active", "shipped", a stored snapshot's id, or a list file; errors name `field`."""
+    try:
+        return resolve_lists(spec)
+    except InputError as exc:
+        if exc.field == "lists" and field != "lists":
+            raise InputError(field, exc.message) from None
+        raise
 
 
 def screen(
@@ -161,8 +161,9 @@ def screen(
     """Screen a party name against the restricted-party lists; hits ranked best first.
 
     `country` (ISO 3166 alpha-2) and `identifiers` ("SCHEME:VALUE", e.g. "USCC:9111...")
-    are evidence the matcher may weigh. `lists` is the snapshot to screen against: a
-    `RestrictedPartyList`, a snapshot name (None: the active one), and `list_codes`
+    are evidence the matcher weighs. `lists` is the snapshot to screen against: a
+    `RestrictedPartyList`, or None / "active" (the one chosen with `chipgate lists use`,
+    else the shipped one), "shipped", a stored snapshot's id or a list file. `list_codes`
     limits the search to those lists (e.g. ("EL",)). Bad input raises `InputError`
     naming the argument.
     """
@@ -186,17 +187,19 @@ def screen_with(
     ids = _identifiers(identifiers, fields.identifiers)
     snapshot = lists if isinstance(lists, RestrictedPartyList) else party_lists(lists, fields.lists)
     codes = parse_list_codes(list_codes, snapshot, fields.list_codes)
-    found = snapshot.screen(query, country=code, identifiers=ids, lists=codes)
-    # Stable: hits of equal score keep the matcher's order (list code, then record id).
+    thresholds = {
+        str(k): float(v) for k, v in default_rulebook().at(on or dt.date.today()).value(THRESHOLDS_PARAMETER).items()
+    }
+    found = snapshot.screen(query, country=code, identifiers=ids, lists=codes, thresholds=thresholds)
+    # Stable: hits of equal score keep the matcher's order.
     ranked = sorted(found, key=lambda match: -match.score)
-    thresholds = default_rulebook().at(on or dt.date.today()).value(THRESHOLDS_PARAMETER, {})
     return Screening(
         query=query,
         country=code,
         snapshot_id=snapshot.snapshot_id,
         snapshot_date=snapshot.snapshot_date,
         matcher=ranked[0].matcher if ranked else snapshot.matcher().name,
-        thresholds={str(k): float(v) for k, v in thresholds.items()},
+        thresholds=thresholds,
         hits=tuple(ScreeningHit.from_match(match) for match in ranked),
         identifiers=ids,
         list_codes=codes,

@@ -251,7 +251,10 @@ def screen_command(
     ] = None,
     lists: Annotated[
         str | None,
-        typer.Option("--lists", help="The list snapshot to screen against: active (default), shipped, or an id."),
+        typer.Option(
+            "--lists",
+            help="The list snapshot: active (default), shipped, a snapshot id (`chipgate lists`) or a list file.",
+        ),
     ] = None,
     min_strength: Annotated[
         str, typer.Option("--min-strength", help="Write hits of this strength or stronger: possible or match.")

@@ -37,7 +37,10 @@ def screen_command(
     ] = None,
     lists: Annotated[
         str | None,
-        typer.Option("--lists", help="The list snapshot to screen against: active (default), shipped, or an id."),
+        typer.Option(
+            "--lists",
+            help="The list snapshot: active (default), shipped, a snapshot id (`chipgate lists`) or a list file.",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of a table.")] = False,
 ) -> None:
