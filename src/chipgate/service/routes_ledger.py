@@ -1,4 +1,4 @@
-"""Routes for the ledger: authorisations, reservations, balances, the journal, verify.
+"""Routes for the ledger: authorisations, reservations, balances, the journal, verify, clearances.
 
 Every write passes the key's name as the ledger's `actor`, so the journal records who made it.
 """
@@ -13,7 +13,16 @@ from fastapi import APIRouter, Query, Request, Response
 
 from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment
-from chipgate.ledger import Authorization, Ledger, UnknownAuthorization, UnknownReservation
+from chipgate.ledger import (
+    Authorization,
+    Clearance,
+    Ledger,
+    UnknownAuthorization,
+    UnknownClearance,
+    UnknownReservation,
+)
+from chipgate.ledger import clearances as clearing
+from chipgate.ledger.errors import LedgerInputError
 from chipgate.service import ledger_access, schemas
 from chipgate.service.deps import AdminKey, AnalystKey, OfficerKey, in_body, query_date, read_json, respond, services
 from chipgate.service.errors import ApiError, WhereError
@@ -27,8 +36,8 @@ def _found(kind: str) -> Iterator[None]:
     """An unknown id named in the path is 404 (in a body it stays a 422 naming the field)."""
     try:
         yield
-    except (UnknownAuthorization, UnknownReservation) as exc:
-        name = getattr(exc, "authorization_id", None) or getattr(exc, "key", "")
+    except (UnknownAuthorization, UnknownReservation, UnknownClearance) as exc:
+        name = getattr(exc, "authorization_id", None) or getattr(exc, "clearance_id", None) or getattr(exc, "key", "")
         raise ApiError(404, exc.code, f"no {kind} {name!r} on file") from None
 
 
@@ -265,3 +274,116 @@ async def journal(
 async def verify(request: Request, _: AnalystKey) -> Response:
     report = await services(request).ledger(lambda ledger: ledger.verify())
     return respond(report.to_dict())
+
+
+# ---- clearances of possible restricted-party matches -----------------------------------------
+
+CLEARANCE_FIELDS = ("party", "record_id", "entry_fingerprint", "list_code", "reason")
+
+
+def _clearance_views(ledger: Ledger, found: list[Clearance]) -> list[dict[str, Any]]:
+    """Each clearance with its standing (live, lapsed, withdrawn) against the list in use."""
+    entries = ledger.rulebook.restricted_parties.entries if found else ()
+    return clearing.listing(found, clearing.fingerprints(entries, {c.record_id for c in found}))
+
+
+def _body_text(body: dict[str, Any], name: str, *, required: bool, limit: int = clearing.MAX_PARTY) -> str | None:
+    if name not in body and not required:
+        return None
+    try:
+        return clearing.required_text(body.get(name), name, limit)
+    except LedgerInputError as exc:
+        raise WhereError(("body",), exc) from None
+
+
+@router.post(
+    "/ledger/clearances",
+    tags=["clearances"],
+    summary="Clear a possible restricted-party match (officer)",
+    status_code=201,
+    openapi_extra=schemas.body(schemas.CLEARANCE),
+)
+async def create_clearance(request: Request, principal: OfficerKey) -> Response:
+    """Records that `party` is not list entry `record_id` as the entry reads now: possible
+    matches of the party to that entry are then cleared in `check`, decisions with
+    `check=true` and reservations. Without `entry_fingerprint` the entry is looked up in the
+    list in use (an unknown `record_id` is a 422). The same clearance again returns it; the
+    same party and entry with another reason is a 409 `clearance_exists`."""
+    body = _object(await read_json(request))
+    unknown = sorted(set(body) - set(CLEARANCE_FIELDS))
+    if unknown:
+        raise WhereError(("body",), InputError(unknown[0], f"unknown field; allowed: {', '.join(CLEARANCE_FIELDS)}"))
+    party = _body_text(body, "party", required=True)
+    record_id = _body_text(body, "record_id", required=True)
+    reason = _body_text(body, "reason", required=True, limit=clearing.MAX_REASON)
+    fingerprint = _body_text(body, "entry_fingerprint", required=False)
+    list_code = _body_text(body, "list_code", required=False)
+    assert party is not None and record_id is not None and reason is not None
+
+    def write(ledger: Ledger) -> dict[str, Any]:
+        snapshot = ledger.rulebook.restricted_parties
+        listed = next((e for e in snapshot.entries if e.record_id == record_id), None)
+        if listed is None and fingerprint is None:
+            raise WhereError(
+                ("body",),
+                InputError(
+                    "record_id",
+                    f"{record_id!r} is not an entry of the list snapshot in use ({snapshot.snapshot_id});"
+                    " give entry_fingerprint and list_code to clear an entry of another snapshot",
+                ),
+            )
+        if listed is None and list_code is None:
+            raise WhereError(
+                ("body",), InputError("list_code", f"{record_id!r} is not in the list in use: name its list")
+            )
+        found = ledger.record_clearance(
+            party,
+            record_id,
+            entry_fingerprint=fingerprint or (listed.fingerprint if listed else ""),
+            list_code=listed.list_code if listed else (list_code or ""),
+            reason=reason,
+            actor=principal.name,
+            snapshot=snapshot.snapshot_id if listed is not None else "",
+        )
+        return _clearance_views(ledger, [found])[0]
+
+    return respond(await services(request).ledger(write), status_code=201)
+
+
+@router.get("/ledger/clearances", tags=["clearances"], summary="Clearances on file, each live, lapsed or withdrawn")
+async def list_clearances(
+    request: Request,
+    _: AnalystKey,
+    live: Annotated[bool, Query(description="Only clearances not withdrawn.")] = False,
+) -> Response:
+    return respond(
+        await services(request).ledger(lambda ledger: _clearance_views(ledger, ledger.clearances(live_only=live)))
+    )
+
+
+@router.post(
+    "/ledger/clearances/{clearance_id}/revoke",
+    tags=["clearances"],
+    summary="Withdraw a clearance (officer)",
+    openapi_extra=schemas.body(schemas.CLEARANCE_REVOCATION),
+)
+async def revoke_clearance(clearance_id: str, request: Request, principal: OfficerKey) -> Response:
+    """The possible matches it cleared are open again, and a reservation that relied on it can
+    only be voided. Withdrawing twice returns it unchanged."""
+    body = _object(await read_json(request))
+    unknown = sorted(set(body) - {"reason"})
+    if unknown:
+        raise WhereError(("body",), InputError(unknown[0], "unknown field; allowed: reason"))
+    reason = _body_text(body, "reason", required=True, limit=clearing.MAX_REASON)
+    assert reason is not None
+    try:
+        wanted = clearing.clearance_id(clearance_id)
+    except LedgerInputError:
+        raise ApiError(404, "unknown_clearance", f"no clearance {clearance_id!r} on file") from None
+
+    def write(ledger: Ledger) -> dict[str, Any]:
+        found = ledger.revoke_clearance(wanted, reason=reason, actor=principal.name)
+        return _clearance_views(ledger, [found])[0]
+
+    with _found("clearance"):
+        return respond(await services(request).ledger(write))

@@ -168,6 +168,45 @@ RESERVATION: dict[str, Any] = {
     "example": {"key": "order-4711", "shipment": SHIPMENT_EXAMPLE},
 }
 
+CLEARANCE: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "An analyst's finding that a party is not the restricted-party list entry it possibly matched."
+        " It clears possible matches of that party to that entry until the entry changes or it is withdrawn."
+    ),
+    "required": ["party", "record_id", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "party": {"type": "string", "minLength": 1, "description": "The party name as screened."},
+        "record_id": {"type": "string", "minLength": 1, "description": "The list entry's record id."},
+        "entry_fingerprint": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The entry version cleared (a hit's entry_fingerprint); default: the entry as it is"
+            " in the list in use.",
+        },
+        "list_code": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The entry's list code; needed only when the entry is not in the list in use.",
+        },
+        "reason": {"type": "string", "minLength": 1, "description": "Why the party is not that entry."},
+    },
+    "example": {
+        "party": "Dahua Garment Co., Ltd.",
+        "record_id": "rpl-cbc119ede19e1431ba2a",
+        "reason": "Garment maker in Guangzhou; its USCC differs from Dahua Technology's",
+    },
+}
+
+CLEARANCE_REVOCATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {"reason": {"type": "string", "minLength": 1}},
+    "additionalProperties": False,
+    "example": {"reason": "the USCC was misread"},
+}
+
 KEY: dict[str, Any] = {
     "type": "object",
     "required": ["name", "role"],
