@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from chipgate import decide, parse_shipment
+from chipgate.cli import app
 from chipgate.decide.screening import list_consequences
 from chipgate.model import Decision
 from chipgate.parties.store import resolve_lists
@@ -75,3 +78,29 @@ def test_a_list_without_a_consequence_in_the_rules_is_shown_but_changes_nothing(
     decision = _decide(book, "ROSNEFT TRADE LIMITED", "CY", to="CY")
     assert [h.list_code for h in decision.party_hits] == ["SSI"]
     assert decision.outcome == "allowed"
+
+
+def test_decide_on_the_command_line_screens_against_the_chosen_snapshot(tmp_path: Path) -> None:
+    shipment = tmp_path / "shipment.json"
+    shipment.write_text(
+        json.dumps(
+            {
+                "date": DATE,
+                "kind": "export",
+                "from_country": "US",
+                "to_country": "DE",
+                "quantity": 4,
+                "item": {"chip": "nvidia-l20"},
+                "consignee": {"name": "Rim Ryong Nam", "country": "CN"},
+            }
+        )
+    )
+    runner = CliRunner()
+    chosen = runner.invoke(app, ["decide", str(shipment), "--json", "--lists", str(CSL_SAMPLE)])
+    assert chosen.exit_code == 0, chosen.output
+    assert json.loads(chosen.output)["outcome"] == "blocked"
+    shipped = runner.invoke(app, ["decide", str(shipment), "--json", "--lists", "shipped"])
+    assert json.loads(shipped.output)["outcome"] == "allowed"
+    unknown = runner.invoke(app, ["decide", str(shipment), "--lists", "no-such-snapshot"])
+    assert unknown.exit_code == 2
+    assert "lists" in unknown.output

@@ -60,6 +60,15 @@ def _rulebook(overlay: str | None) -> Rulebook:
     return book if overlay is None else book.with_overlay(Path(overlay))
 
 
+def _screening_rulebook(overlay: str | None, lists: str | None) -> Rulebook:
+    """`_rulebook`, screening parties against the chosen list snapshot (see `resolve_lists`)."""
+    from chipgate.parties.store import resolve_lists
+
+    book = _rulebook(overlay)
+    parties = resolve_lists(lists)
+    return book if parties is book.restricted_parties else book.with_restricted_parties(parties)
+
+
 def _print_reasons(reasons: tuple[Reason, ...] | list[Reason], title: str = "Reasons") -> None:
     """Reasons as numbered paragraphs: a wide table wraps badly in a terminal of 80 columns."""
     console.print(f"[bold]{title}[/]")
@@ -141,7 +150,10 @@ def _show_decision(d: Decision) -> None:
         amount = f"USD {duty.amount_usd:,.2f}" if duty.amount_usd is not None else "unit value needed"
         table.add_row("duty", f"{duty.tariff}: {duty.rate * 100:.0f}% = {amount}")
     for hit in d.party_hits:
-        table.add_row("restricted party", f"{hit.role}: {hit.query} ~ {hit.list_code} {hit.entry_name}")
+        table.add_row(
+            f"restricted party ({hit.strength})",
+            f"{hit.role}: {hit.query} ~ {hit.list_code} {hit.entry_name} (score {hit.score:.2f})",
+        )
     if d.covered_by:
         table.add_row("covered by", ", ".join(d.covered_by))
     if d.missing:
@@ -164,6 +176,14 @@ def decide(
         typer.Option("--ledger", help="Check the authorisations on file in this ledger (path or postgresql:// URL)."),
     ] = None,
     overlay: Overlay = None,
+    lists: Annotated[
+        str | None,
+        typer.Option(
+            "--lists",
+            help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
+            "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
+        ),
+    ] = None,
 ) -> None:
     """Decide a shipment: US export licence and review policy, China import approval, duties.
 
@@ -177,10 +197,11 @@ def decide(
             raise InputError(
                 "--overlay", "cannot be combined with --ledger: the ledger decides under the bundled rules"
             )
+        rules = _screening_rulebook(overlay, lists)
         if ledger is None:
-            result = decide_shipment(shipment, on, rulebook=_rulebook(overlay))
+            result = decide_shipment(shipment, on, rulebook=rules)
         else:
-            with Ledger(ledger) as book:
+            with Ledger(ledger, rulebook=rules) as book:
                 result = book.check(shipment, on)
     if json_in:
         emit_json(result.to_dict())
