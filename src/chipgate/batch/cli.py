@@ -306,7 +306,8 @@ def screen_command(
 
 
 def _show_screen_summary(summary: ScreenSummary) -> None:
-    table = Table(title=f"{summary.rows:,} rows screened → {summary.output}", title_justify="left")
+    console.print(Text(f"{summary.rows:,} rows screened → {summary.output}", style="bold"))
+    table = Table()
     table.add_column("best hit")
     table.add_column("rows", justify="right")
     table.add_row("[bold red]match[/]", f"{summary.match:,}")
