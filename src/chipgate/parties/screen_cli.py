@@ -104,4 +104,5 @@ def show_screening(result: Screening) -> None:
 
 
 def _features(features: Mapping[str, float]) -> str:
-    return ", ".join(f"{name} {value:.2f}" for name, value in features.items()) or "-"
+    """One feature a line, so a narrow terminal wraps the names, not the numbers."""
+    return "\n".join(f"{name} {value:.2f}" for name, value in features.items()) or "-"
