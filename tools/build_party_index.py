@@ -29,9 +29,13 @@ def main() -> None:
     document = index_document(hashlib.sha256(path.read_bytes()).hexdigest(), entries)
     target = index_path(path)
     # One name per line keeps diffs of a regenerated index readable.
-    lines = ",\n".join(json.dumps(item, ensure_ascii=False) for item in document.pop("names"))
+    names = ",\n".join(json.dumps(item, ensure_ascii=False) for item in document.pop("names"))
+    fuzzy = ",\n".join(json.dumps(item, ensure_ascii=False) for item in document.pop("fuzzy_names"))
     header = json.dumps(document, ensure_ascii=False)[:-1]
-    target.write_text(f'{header}, "names": [\n{lines}\n]}}\n', encoding="utf-8")
+    target.write_text(
+        f'{header}, "fuzzy_names": [\n{fuzzy}\n],\n"names": [\n{names}\n]}}\n',
+        encoding="utf-8",
+    )
     print(f"{target}: {len(entries)} entries")
 
 

@@ -36,11 +36,11 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from chipgate.parties._model import ListEntry, NameMatch
-from chipgate.parties._names import matchable_names
-from chipgate.parties._normalize import LEGAL_FORMS_ANYWHERE, normalize_name
-from chipgate.parties._scripts import latinize, name_variants
+from chipgate.parties._normalize import LEGAL_FORMS_ANYWHERE
+from chipgate.parties._scripts import name_variants
+from chipgate.parties._words import FUZZY_NAME, FUZZY_VERSION, IndexedName, indexed_names, words
 
-__all__ = ["FuzzyMatcher", "words"]
+__all__ = ["FuzzyMatcher"]
 
 # How much of the score the word overlap and the characters carry.
 _OVERLAP_SHARE = 0.8
@@ -63,26 +63,6 @@ _MIN_TYPO_LENGTH = 4
 _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
 
 
-@lru_cache(maxsize=65_536)
-def words(name: str) -> tuple[str, ...]:
-    """The words `name` is compared by: Latin script, normalised, synonyms applied."""
-    tokens = normalize_name(latinize(name)).split()
-    synonyms = name_variants().synonyms
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        for size in (3, 2, 1):
-            replacement = synonyms.get(tuple(tokens[i : i + size]))
-            if replacement is not None:
-                out += replacement
-                i += size
-                break
-        else:
-            out.append(tokens[i])
-            i += 1
-    return tuple(out)
-
-
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -99,20 +79,15 @@ class _Name:
 class FuzzyMatcher:
     """Ranked, scored matches that survive typos, word order, legal forms and other scripts."""
 
-    name: str = "fuzzy-v1"
-    version: str = "1"
+    name: str = FUZZY_NAME
+    version: str = FUZZY_VERSION
 
-    def __init__(self, entries: Sequence[ListEntry]) -> None:
+    def __init__(self, entries: Sequence[ListEntry], names: Sequence[IndexedName] | None = None) -> None:
+        """Index `entries`; `names` are their `indexed_names`, when computed earlier."""
         self._entries = tuple(entries)
         places = name_variants().place_words
-        names: list[tuple[int, str, tuple[str, ...]]] = []
-        for i, entry in enumerate(self._entries):
-            seen: set[tuple[str, ...]] = set()
-            for raw in matchable_names(entry):
-                found = words(raw)
-                if found and found not in seen:
-                    seen.add(found)
-                    names.append((i, raw, found))
+        if names is None:
+            names = indexed_names(self._entries)
         frequency: dict[str, int] = {}
         for _, _, found in names:
             for word in set(found):
@@ -143,11 +118,8 @@ class FuzzyMatcher:
         for phrase, replacement in name_variants().synonyms.items():
             if len(phrase) == 1 and len(replacement) == 1 and replacement[0] in self._postings:
                 self._spelling.setdefault(phrase[0], replacement[0])
-        self._by_deletion: dict[str, list[str]] = {}
-        for spelling in self._spelling:
-            if len(spelling) >= _MIN_TYPO_LENGTH:
-                for key in {spelling} | _deletions(spelling):
-                    self._by_deletion.setdefault(key, []).append(spelling)
+        # Built on the first word not in the lists (a tenth of a second), not before.
+        self._by_deletion: dict[str, list[str]] | None = None
         self._near: dict[str, list[tuple[str, float]]] = {}
         self._by_identifier: dict[str, list[int]] = {}
         for i, entry in enumerate(self._entries):
@@ -243,6 +215,15 @@ class FuzzyMatcher:
                 features["places"] = 0.0
             yield n, score, features
 
+    def _deletion_index(self) -> dict[str, list[str]]:
+        """Each spelling, and each of its one-letter deletions -> the spellings it comes from."""
+        index: dict[str, list[str]] = {}
+        for spelling in self._spelling:
+            if len(spelling) >= _MIN_TYPO_LENGTH:
+                for key in {spelling} | _deletions(spelling):
+                    index.setdefault(key, []).append(spelling)
+        return index
+
     def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
         """The query's words, with a misspelt legal form ("limted", "compnay") dropped as
         `normalize_name` drops the right one, and two listed words run together and found
@@ -281,6 +262,8 @@ class FuzzyMatcher:
         if len(self._near) >= _NEAR_CACHE:
             self._near.clear()
         near: dict[str, float] = {}
+        if self._by_deletion is None:
+            self._by_deletion = self._deletion_index()
         for key in {word} | _deletions(word):
             for spelling in self._by_deletion.get(key, ()):
                 listed = self._spelling[spelling]

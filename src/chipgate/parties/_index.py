@@ -22,17 +22,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chipgate.parties import _lists, _matchers, _names, _normalize
+from chipgate.parties import _lists, _matchers, _names, _normalize, _scripts, _words
 from chipgate.parties._matchers import NormalizedExactMatcher
 from chipgate.parties._model import ListEntry
+from chipgate.parties._words import FUZZY_NAME, FUZZY_VERSION, IndexedName, indexed_names
 
 __all__ = ["FORMAT", "code_fingerprint", "index_document", "index_path", "load_index"]
 
-FORMAT = 1
+FORMAT = 2
 # What the index holds is decided by how the list is read into entries (_lists), which
-# names an entry can be matched by (_names), how they are normalised (_normalize) and
-# how the matcher orders its hits (_matchers).
-_SOURCES = (_lists, _names, _normalize, _matchers)
+# names an entry can be matched by (_names), how they are normalised (_normalize), read
+# from other scripts and synonyms (_scripts, _fuzzy and the word lists), and how the
+# matcher orders its hits (_matchers).
+_SOURCES = (_lists, _names, _normalize, _matchers, _words, _scripts)
+_DATA = ("data/name_variants.yaml",)
 
 
 def index_path(list_path: Path) -> Path:
@@ -43,9 +46,10 @@ def index_path(list_path: Path) -> Path:
 def code_fingerprint() -> str | None:
     """SHA-256 over the source of the modules the index depends on; None when a source cannot be read."""
     digest = hashlib.sha256()
-    for module in _SOURCES:
+    package = Path(str(_lists.__file__)).parents[1]
+    for path in [*(module.__file__ for module in _SOURCES), *(package / data for data in _DATA)]:
         try:
-            digest.update(Path(str(module.__file__)).read_bytes())
+            digest.update(Path(str(path)).read_bytes())
         except (OSError, TypeError):
             return None
     return digest.hexdigest()
@@ -60,6 +64,9 @@ def index_document(list_sha256: str, entries: Sequence[ListEntry]) -> dict[str, 
         "matcher_version": matcher.version,
         "list_sha256": list_sha256,
         "code_sha256": code_fingerprint(),
+        "fuzzy_matcher": FUZZY_NAME,
+        "fuzzy_version": FUZZY_VERSION,
+        "fuzzy_names": [[entries[i].record_id, raw, " ".join(found)] for i, raw, found in indexed_names(entries)],
         "names": [
             [normalized, [[entry.record_id, raw] for entry, raw in hits]]
             for normalized, hits in sorted(matcher.hits().items())
@@ -67,8 +74,11 @@ def index_document(list_sha256: str, entries: Sequence[ListEntry]) -> dict[str, 
     }
 
 
-def load_index(path: Path, list_sha256: str, entries: Sequence[ListEntry]) -> NormalizedExactMatcher | None:
-    """The matcher stored at `path` if it was built from this list by this code, else None."""
+def load_index(
+    path: Path, list_sha256: str, entries: Sequence[ListEntry]
+) -> tuple[NormalizedExactMatcher, list[IndexedName]] | None:
+    """The exact matcher and the fuzzy matcher's names stored at `path`, if it was built from
+    this list by this code; else None."""
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -79,6 +89,8 @@ def load_index(path: Path, list_sha256: str, entries: Sequence[ListEntry]) -> No
         "format": FORMAT,
         "matcher": NormalizedExactMatcher.name,
         "matcher_version": NormalizedExactMatcher.version,
+        "fuzzy_matcher": FUZZY_NAME,
+        "fuzzy_version": FUZZY_VERSION,
         "list_sha256": list_sha256,
     }
     if any(document.get(key) != value for key, value in expected.items()):
@@ -87,11 +99,16 @@ def load_index(path: Path, list_sha256: str, entries: Sequence[ListEntry]) -> No
     if fingerprint is None or document.get("code_sha256") != fingerprint:
         return None
     by_id = {entry.record_id: entry for entry in entries}
+    position = {entry.record_id: i for i, entry in enumerate(entries)}
     try:
         hits = {
             str(normalized): tuple((by_id[record_id], str(raw)) for record_id, raw in found)
             for normalized, found in document["names"]
         }
+        names: list[IndexedName] = [
+            (position[record_id], str(raw), tuple(str(found).split()))
+            for record_id, raw, found in document["fuzzy_names"]
+        ]
     except (KeyError, TypeError, ValueError):
         return None
-    return NormalizedExactMatcher.from_hits(hits)
+    return NormalizedExactMatcher.from_hits(hits), names

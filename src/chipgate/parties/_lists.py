@@ -21,12 +21,13 @@ from typing import Any
 import yaml
 
 from chipgate.errors import InputError, RuleDataError
-from chipgate.parties._matchers import MATCHERS, Matcher
+from chipgate.parties._matchers import MATCHERS, Matcher, fuzzy_matcher
 from chipgate.parties._model import ListEntry, ListInfo, NameMatch
+from chipgate.parties._words import FUZZY_NAME, IndexedName
 
 __all__ = ["DEFAULT_MATCHER", "RestrictedPartyList"]
 
-DEFAULT_MATCHER = "fuzzy-v1"
+DEFAULT_MATCHER = FUZZY_NAME
 # The rule parameter holding the scores a hit needs to be a `match` or a `possible` match.
 THRESHOLDS = "us.party_lists.match_thresholds"
 
@@ -67,6 +68,8 @@ class RestrictedPartyList:
             infos.setdefault(entry.list_code, ListInfo(entry.list_code, entry.list_name))
         self._lists: dict[str, ListInfo] = dict(sorted(infos.items()))
         self._matchers: dict[str, Matcher] = {}
+        # The fuzzy matcher's names read from a stored index, so building it skips reading them.
+        self._fuzzy_names: list[IndexedName] | None = None
         self._cache: dict[_CacheKey, tuple[NameMatch, ...]] = {}
 
     def __repr__(self) -> str:
@@ -104,7 +107,8 @@ class RestrictedPartyList:
 
         stored = load_index(index_path(path), digest, loaded.entries)
         if stored is not None:
-            loaded._matchers[stored.name] = stored
+            exact, loaded._fuzzy_names = stored
+            loaded._matchers[exact.name] = exact
         return loaded
 
     @property
@@ -127,7 +131,10 @@ class RestrictedPartyList:
             factory = MATCHERS.get(name)
             if factory is None:
                 raise InputError("matcher", _unknown(name, MATCHERS))
-            built = self._matchers[name] = factory(self.entries)
+            if name == FUZZY_NAME and self._fuzzy_names is not None:
+                built = self._matchers[name] = fuzzy_matcher(self.entries, self._fuzzy_names)
+            else:
+                built = self._matchers[name] = factory(self.entries)
         return built
 
     def screen(

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol, Self
 
-from chipgate.parties._fuzzy import FuzzyMatcher
 from chipgate.parties._model import ListEntry, NameMatch
 from chipgate.parties._names import matchable_names
 from chipgate.parties._normalize import normalize_name
+from chipgate.parties._words import FUZZY_NAME, IndexedName
 
 __all__ = ["MATCHERS", "Matcher", "NormalizedExactMatcher"]
 
@@ -92,7 +92,14 @@ class NormalizedExactMatcher:
         )
 
 
+def fuzzy_matcher(entries: Sequence[ListEntry], names: Sequence[IndexedName] | None = None) -> Matcher:
+    """The ``fuzzy-v1`` matcher; numpy and rapidfuzz are imported only when one is built."""
+    from chipgate.parties._fuzzy import FuzzyMatcher
+
+    return FuzzyMatcher(entries, names)
+
+
 MATCHERS: dict[str, Callable[[Sequence[ListEntry]], Matcher]] = {
     NormalizedExactMatcher.name: NormalizedExactMatcher,
-    FuzzyMatcher.name: FuzzyMatcher,
+    FUZZY_NAME: fuzzy_matcher,
 }

@@ -66,9 +66,8 @@ class NameVariants:
 
 @cache
 def name_variants() -> NameVariants:
-    raw: dict[str, Any] = yaml.safe_load(
-        resources.files("chipgate").joinpath("data/name_variants.yaml").read_text(encoding="utf-8")
-    )
+    text = resources.files("chipgate").joinpath("data/name_variants.yaml").read_text(encoding="utf-8")
+    raw: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     places = {str(k): str(v) for k, v in raw["places"].items()}
     # Longer Chinese words first, so 研究所 is read before 研究 and 中科曙光 before 曙光.
     words = {str(k): str(v) for k, v in {**raw["han_words"], **raw["han_names"], **places}.items()}
