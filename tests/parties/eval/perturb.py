@@ -205,6 +205,20 @@ _LEGAL_WORDS = frozenset(
     )
 )
 _LEADING_FORMS = frozenset(_words("ooo oao zao pao ao jsc pjsc ojsc cjsc pt"))
+# Legal forms written in words at the start of a name, longest first.
+_LEADING_PHRASES = tuple(
+    sorted(
+        {
+            tuple(f"{lead} {head}".split())
+            for lead in ("", "open", "closed", "public")
+            for head in ("joint stock company", "limited liability company")
+        }
+        | {tuple(f"{lead} aktsionernoe obshchestvo".split()) for lead in ("", "otkrytoe", "zakrytoe", "publichnoe")}
+        | {_words("obshchestvo s ogranichennoi otvetstvennostyu")},
+        key=len,
+        reverse=True,
+    )
+)
 _BRACKETS = str.maketrans("", "", "()[]")
 _PUNCT = str.maketrans("", "", ".,;:'’\"")
 
@@ -226,14 +240,13 @@ def _split_legal_form(words: list[str]) -> tuple[list[str], list[str], list[str]
         end -= 1
     if short_name and end == len(words) - 1:
         end = len(words)
-    if end > start + 1 and _bare(words[start]) in _LEADING_FORMS:
+    bare = [_bare(word) for word in words]
+    if end > start + 1 and bare[start] in _LEADING_FORMS:
         start += 1
-    for head in (("joint", "stock", "company"), ("limited", "liability", "company")):
-        for lead in ((), ("open",), ("closed",), ("public",)):
-            form = lead + head
-            if end - start > len(form) and tuple(_bare(w) for w in words[start : start + len(form)]) == form:
-                start += len(form)
-                break
+    for form in _LEADING_PHRASES:
+        if end - start > len(form) and tuple(bare[start : start + len(form)]) == form:
+            start += len(form)
+            break
     return words[:start], words[start:end], words[end:]
 
 
@@ -269,6 +282,11 @@ def _case_punct(name: str, rng: random.Random) -> str | None:
     return None if text == name else text
 
 
+def _swappable(word: str) -> bool:
+    """Not a joining word ("of", "and") nor initials ("N.A.", "S.A."), which only read in place."""
+    return word.lower() not in _GLUE_WORDS and not ("." in word and len(word) <= 5)
+
+
 def _word_order(name: str, rng: random.Random) -> str | None:
     lead, core, tail = _split_legal_form(name.split())
     core = [word.translate(_BRACKETS) for word in core]
@@ -279,7 +297,7 @@ def _word_order(name: str, rng: random.Random) -> str | None:
         moved = [*core[1:], f"({core[0]})"]
     else:
         # Swap two neighbouring content words; "of", "and" and the like stay in place.
-        spots = [i for i in range(len(core) - 1) if not {core[i].lower(), core[i + 1].lower()} & _GLUE_WORDS]
+        spots = [i for i in range(len(core) - 1) if _swappable(core[i]) and _swappable(core[i + 1])]
         if not spots:
             return None
         i = rng.choice(spots)
