@@ -35,7 +35,7 @@ from chipgate.parties import ListEntry
 
 REQUIREMENT = "screening_clearance"
 CITATION = "15 CFR Part 732, Supplement No. 3 (BIS 'Know Your Customer' Guidance and Red Flags)"
-# The rule id of the reasons this module adds when the decision's requirement names none.
+# The rule id of the reasons this module adds to a decision.
 RULE = "screening.clearance"
 ID_PREFIX = "CLR-"
 MAX_PARTY = 1000
@@ -190,12 +190,7 @@ def missing(decision: Decision, clearances: Iterable[Clearance]) -> tuple[str, .
     return tuple(_missing_text(s) for s in found if not s.cleared)
 
 
-def _rule(decision: Decision) -> str:
-    return next((r.rule for r in decision.requirements if r.kind == REQUIREMENT and r.rule), RULE)
-
-
-def _reasons(decision: Decision, found: Sequence[HitStanding]) -> list[Reason]:
-    rule = _rule(decision)
+def _reasons(found: Sequence[HitStanding]) -> list[Reason]:
     reasons = []
     for s in found:
         hit = s.hit
@@ -210,12 +205,13 @@ def _reasons(decision: Decision, found: Sequence[HitStanding]) -> list[Reason]:
             c = s.clearance
             reasons.append(
                 Reason(
-                    rule=rule,
+                    rule=RULE,
                     citation=CITATION,
                     effective_from=None,
                     text=(
-                        f"Possible match cleared: {_describe(hit)}; {c.id}, recorded by {c.actor}"
-                        f" on {c.created_at.date().isoformat()}, found it is not that entry: {c.reason}"
+                        f"Possible match cleared by {c.id} ({c.actor}, {c.created_at.date().isoformat()}):"
+                        f" the {hit.role.replace('_', ' ')} {hit.query!r} is not {hit.list_code} entry"
+                        f" {hit.record_id} ({hit.entry_name!r}): {c.reason}"
                     ),
                     facts={**facts, "clearance": c.id, "cleared_by": c.actor, "cleared_at": c.created_at.isoformat()},
                 )
@@ -223,7 +219,7 @@ def _reasons(decision: Decision, found: Sequence[HitStanding]) -> list[Reason]:
         for c in s.lapsed:
             reasons.append(
                 Reason(
-                    rule=rule,
+                    rule=RULE,
                     citation=CITATION,
                     effective_from=None,
                     text=(
@@ -240,23 +236,26 @@ def apply_clearances(decision: Decision, clearances: Iterable[Clearance]) -> Dec
     """The decision with the clearances on file applied.
 
     `decision.missing` is taken as what the authorisations on file lack (the ledger's
-    coverage); the uncleared possible hits are added to it, a reason is added per cleared
-    or lapsed hit, and a `needs_authorization` outcome becomes `allowed` when nothing is
-    missing. A `match` hit is left as it is: its consequence is in the decision already.
+    coverage, which also fills `covered_by`); the uncleared possible hits are added to it,
+    a reason is added per cleared or lapsed hit, and a `needs_authorization` outcome becomes
+    `allowed` when nothing is missing. A decision that requires more than clearances but
+    names nothing covering it has not been checked against the authorisations: it keeps
+    its outcome. A `match` hit is left as it is: its consequence is in the decision already.
     """
     given = tuple(clearances)
     found = standings(decision, given)
     still = missing(decision, given)
     lacking = decision.missing + still
+    unchecked = not decision.covered_by and any(r.kind != REQUIREMENT for r in decision.requirements)
     outcome = decision.outcome
-    if outcome == "needs_authorization" and not lacking:
+    if outcome == "needs_authorization" and not lacking and not unchecked:
         outcome = "allowed"
     if not found and not still:
         return decision if outcome == decision.outcome else replace(decision, outcome=outcome)
     return replace(
         decision,
         missing=lacking,
-        reasons=(*decision.reasons, *_reasons(decision, found)),
+        reasons=(*decision.reasons, *_reasons(found)),
         outcome=outcome,
     )
 
