@@ -6,6 +6,7 @@ invented name that no list holds, so the assertions hold for every matcher.
 
 from __future__ import annotations
 
+import doctest
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from chipgate.cli import app
 from chipgate.rulebook import default_rulebook
 
 runner = CliRunner()
+USAGE = Path(__file__).resolve().parents[1] / "docs" / "screening-usage.md"
 
 DAWNING = "Dawning Information Industry Co., Ltd."
 CLEAR = "Quillfeather Lamp Works Co., Ltd."
@@ -176,3 +178,9 @@ def test_python_bad_input_names_the_argument(call: Any, field: str) -> None:
     with pytest.raises(chipgate.InputError) as raised:
         call()
     assert raised.value.field == field
+
+
+def test_the_python_examples_of_the_usage_guide_hold() -> None:
+    result = doctest.testfile(str(USAGE), module_relative=False)
+    assert result.attempted >= 8
+    assert result.failed == 0
