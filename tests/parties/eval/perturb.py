@@ -37,10 +37,11 @@ from __future__ import annotations
 import csv
 import random
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from chipgate.parties import ListEntry, matchable_names, normalize_name
@@ -54,6 +55,7 @@ __all__ = [
     "Invented",
     "Pair",
     "Perturbed",
+    "first_is_right",
     "invented_names",
     "listed_entries",
     "load_pairs",
@@ -174,6 +176,18 @@ class Counts:
     def f1(self) -> float:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def first_is_right(ranked: Sequence[tuple[str, float]], expected: Collection[str]) -> bool:
+    """Whether a right record id is ranked first in (record id, score) pairs, best first.
+
+    A right entry tied with the first at the same score counts as first: the order of
+    equal scores says nothing about the matcher.
+    """
+    if not ranked:
+        return False
+    top = ranked[0][1]
+    return any(record_id in expected for record_id, score in ranked if score == top)
 
 
 # ---- perturbed list names -------------------------------------------------------------------
@@ -590,7 +604,7 @@ def _brand_is_free(brand: str, words: frozenset[str], long_words: Sequence[str])
         return False
     if len(brand) < 5:
         return True
-    return not any(Levenshtein.distance(brand, word, score_cutoff=1) <= 1 for word in long_words)
+    return process.extractOne(brand, long_words, scorer=Levenshtein.distance, score_cutoff=1) is None
 
 
 def _latin_brand(rng: random.Random, syllables: Sequence[str], parts: int) -> str:
