@@ -407,7 +407,7 @@ def _csl_entries(records: Iterable[_CslRecord], skipped: Counter[str]) -> list[L
     entries = []
     for record in records:
         if not record.record_id or not record.name:
-            skipped["record without an id or a name"] += 1
+            skipped["records without an id or a name"] += 1
             continue
         code = table.csl_source(record.source)
         list_name = record.source
@@ -483,6 +483,7 @@ def read_ftm(path: Path, *, skipped: Counter[str] | None = None) -> list[ListEnt
     table = source_table()
     sanctions: dict[str, list[Mapping[str, Any]]] = {}
     kept: list[Mapping[str, Any]] = []
+    read_any = False
     try:
         fh = path.open(encoding="utf-8-sig")
     except OSError as exc:
@@ -491,18 +492,23 @@ def read_ftm(path: Path, *, skipped: Counter[str] | None = None) -> list[ListEnt
         for line_number, line in enumerate(_lines(fh, path), start=1):
             if not line.strip():
                 continue
+            # A file that fails on its first entity is not FtM at all; later, one line is broken.
+            where = f"line {line_number}" if read_any else "--format"
             try:
                 entity = json.loads(line)
             except ValueError as exc:
                 raise InputError(
-                    f"line {line_number}",
-                    f"{path.name} is not ftm: not valid JSON ({exc}); ftm is one FollowTheMoney entity per line",
+                    where,
+                    f"{path.name} is not ftm: line {line_number} is not valid JSON ({exc}); "
+                    "ftm is one FollowTheMoney entity per line",
                 ) from None
             if not isinstance(entity, dict) or not isinstance(entity.get("schema"), str):
                 raise InputError(
-                    f"line {line_number}",
-                    f"{path.name} is not ftm: expected an entity object with id, schema and properties",
+                    where,
+                    f"{path.name} is not ftm: line {line_number} is not an entity object with id, schema and "
+                    "properties",
                 )
+            read_any = True
             schema = entity["schema"]
             properties = _properties(entity)
             if schema == "Sanction":
@@ -514,17 +520,17 @@ def read_ftm(path: Path, *, skipped: Counter[str] | None = None) -> list[ListEnt
                 schema in ASSET_SCHEMAS and entity.get("target") is True
             ):
                 kept.append(entity)
-            elif schema in PARTY_SCHEMAS:
-                skipped["related party that is not itself listed (target: false)"] += 1
+            elif schema in PARTY_SCHEMAS or schema in ASSET_SCHEMAS:
+                skipped[f"{schema} entities that are not listed themselves (not a target)"] += 1
             else:
-                skipped[f"schema {schema}"] += 1
+                skipped[f"{schema} entities (not a party)"] += 1
     entries = []
     for entity in kept:
         entity_id = _as_text(entity.get("id"))
         properties = _properties(entity)
         names = _texts(properties.get("name"))
         if not entity_id or not names:
-            skipped["entity without an id or a name"] += 1
+            skipped["entities without an id or a name"] += 1
             continue
         countries = _codes(
             value for prop in _FTM_COUNTRY_PROPS for value in _texts(properties.get(prop)) if isinstance(value, str)
@@ -645,7 +651,10 @@ def finish_entries(entries: Iterable[ListEntry]) -> list[ListEntry]:
     cleaned: list[ListEntry] = []
     for entry in entries:
         code = entry.list_code.strip()
-        list_name = known[code].name if code in known else names.setdefault(code, entry.list_name.strip() or code)
+        # A list's name is written to the YAML meta file, which reads some line breaks
+        # (NEL, U+2028) as spaces; it is a label, so its whitespace is made plain.
+        label = " ".join(entry.list_name.split()) or code
+        list_name = known[code].name if code in known else names.setdefault(code, label)
         name = entry.name.strip()
         cleaned.append(
             ListEntry(

@@ -153,7 +153,9 @@ def snapshot_csv(entries: Sequence[ListEntry]) -> bytes:
     """The stored CSV of finished entries (see `finish_entries`): the shipped columns plus identifiers."""
     names = _country_names()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # "\r\n" (the csv default) makes the writer quote a field holding a lone "\r", which
+    # a reader would otherwise take for the end of the row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
         writer.writerow(
@@ -256,7 +258,7 @@ def import_snapshot(
     if snapshot_date is None:
         basis = "file modified"
         snapshot_date = _modified_date(path)
-    source_text = source.strip() if source and source.strip() else f"{path.name} (sha256 {file_sha256})"
+    source_text = " ".join((source or "").split()) or f"{path.name} (sha256 {file_sha256})"
     csv_bytes = snapshot_csv(result.entries)
     csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
     snapshot_id = f"{snapshot_date.isoformat()}-{csv_sha256[:8]}"
