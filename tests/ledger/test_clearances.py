@@ -680,3 +680,23 @@ def test_cli_unclear_of_an_unknown_id_exits_2(db: str) -> None:
     assert code == 2 and "CLR-4" in out
     code, out = run("unclear", "four", "--reason", "r", "--by", "bob", "--ledger", db)
     assert code == 2 and "ID" in out
+
+
+def test_batch_with_the_ledger_follows_the_clearance(tmp_path: Path, db: str) -> None:
+    book = tmp_path / "book.jsonl"
+    clean_row = {**SHIPMENT, "consignee": {"name": OTHER_PARTY, "country": "DE"}}
+    book.write_text(json.dumps(SHIPMENT) + "\n" + json.dumps(clean_row) + "\n")
+
+    def outcomes() -> list[tuple[str, str | None]]:
+        out = tmp_path / "out.jsonl"
+        result = runner.invoke(chipgate_app, ["batch", "decide", str(book), "-o", str(out), "--ledger", db])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        return [(row["outcome"], row["missing"]) for row in rows]
+
+    run("balances", "--ledger", db)  # creates the ledger
+    (held, missing), clean = outcomes()
+    assert held == "needs_authorization" and missing is not None and RECORD in missing
+    assert clean == ("allowed", None)
+    assert run("clear", "--party", PARTY, "--entry", RECORD, "--reason", "r", "--by", "ana", "--ledger", db)[0] == 0
+    assert outcomes() == [("allowed", None), ("allowed", None)]
