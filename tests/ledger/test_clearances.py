@@ -656,6 +656,8 @@ def test_cli_shows_a_clearance_of_another_entry_version_as_lapsed(db: str) -> No
     assert code == 0, out
     code, out = run("clearances", "--ledger", db)
     assert code == 0 and "CLR-1 (lapsed)" in out
+    # The snapshot in use does not hold that version, so none is recorded.
+    assert json.loads(run("clearances", "--ledger", db, "--json")[1])[0]["snapshot"] == ""
 
 
 @pytest.mark.parametrize(

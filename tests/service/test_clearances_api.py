@@ -129,6 +129,7 @@ def test_a_clearance_of_another_entry_version_is_listed_as_lapsed(officer: httpx
     older = entry_fingerprint(("Dahua",))
     made = officer.post("/v1/ledger/clearances", json=body(a_party(), entry_fingerprint=older))
     assert made.status_code == 201 and made.json()["status"] == "lapsed"
+    assert made.json()["snapshot"] == "" and made.json()["entry_fingerprint"] == older
 
 
 def test_withdrawal(officer: httpx.Client, analyst: httpx.Client) -> None:

@@ -453,7 +453,10 @@ def clear(
                 list_code=listed.list_code if listed else (list_code or ""),
                 reason=reason,
                 actor=by,
-                snapshot=snapshot.snapshot_id if listed is not None else "",
+                # The snapshot is named only when the version cleared is the one it holds.
+                snapshot=snapshot.snapshot_id
+                if listed is not None and fingerprint in (None, listed.fingerprint)
+                else "",
                 now=_now(now),
             )
     if json_out:

@@ -343,7 +343,8 @@ async def create_clearance(request: Request, principal: OfficerKey) -> Response:
             list_code=listed.list_code if listed else (list_code or ""),
             reason=reason,
             actor=principal.name,
-            snapshot=snapshot.snapshot_id if listed is not None else "",
+            # The snapshot is named only when the version cleared is the one it holds.
+            snapshot=snapshot.snapshot_id if listed is not None and fingerprint in (None, listed.fingerprint) else "",
         )
         return _clearance_views(ledger, [found])[0]
 
