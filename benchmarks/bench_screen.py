@@ -326,6 +326,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="timed runs of chipgate and rapidfuzz, each on new queries"
     )
+    parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin the process to")
     parser.add_argument("--nk-full", type=int, default=30, help="queries for nomenklatura's full scan")
     parser.add_argument("--nk-prefilter", type=int, default=400, help="queries for nomenklatura behind the prefilter")
     parser.add_argument("--misses", action="store_true", help="also print chipgate's misses on the labelled pairs")
