@@ -102,7 +102,7 @@ def show(snapshot_id: SnapshotArg, as_json: JsonOut = False) -> None:
             else:
                 _print_shipped(info)
             return
-        snapshot = get_snapshot(snapshot_id)
+        snapshot = get_snapshot(snapshot_id, keywords=(SHIPPED,))
         active = active_snapshot_id() == snapshot.id
     if as_json:
         emit_json({**snapshot.to_dict(), "active": active, "path": str(snapshot.csv_path)})
@@ -192,12 +192,16 @@ def _print_details(snapshot: StoredSnapshot) -> None:
     _print_counts(snapshot.lists)
     for code, info in snapshot.unmapped.items():
         console.print(
-            f"[yellow]unmapped[/]: {info['entries']:,} entries from {info['source']!r} kept under code {code}; "
+            f"[yellow]unmapped[/]: {_entries(info['entries'])} from {info['source']!r} kept under code {code}; "
             "decision rules do not act on it (see docs/lists.md).",
             highlight=False,
         )
     for why, count in snapshot.skipped.items():
         console.print(f"not kept: {count:,} {why}", highlight=False)
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} {'entry' if count == 1 else 'entries'}"
 
 
 def _print_counts(counts: dict[str, int] | Any) -> None:

@@ -339,23 +339,37 @@ def list_snapshots(home: Path | None = None) -> list[StoredSnapshot]:
     return sorted(found, key=lambda snapshot: (snapshot.snapshot_date, snapshot.imported_at, snapshot.id), reverse=True)
 
 
-def get_snapshot(spec: str, home: Path | None = None) -> StoredSnapshot:
-    """The stored snapshot with id `spec`, or the only one whose id starts with it."""
+def get_snapshot(spec: str, home: Path | None = None, *, keywords: Sequence[str] = ()) -> StoredSnapshot:
+    """The stored snapshot with id `spec`, or the only one whose id starts with it.
+
+    `keywords` are the other words the caller accepts, named with the stored ids when
+    `spec` is none of them.
+    """
     snapshots = list_snapshots(home)
     for snapshot in snapshots:
         if snapshot.id == spec:
             return snapshot
-    matching = [snapshot for snapshot in snapshots if spec and snapshot.id.startswith(spec)]
+    matching = _by_prefix(spec, snapshots)
     if len(matching) == 1:
         return matching[0]
     if len(matching) > 1:
-        raise InputError("lists", f"{spec!r} could be {', '.join(s.id for s in matching)}; give more of the id")
-    raise InputError("lists", _unknown(spec, snapshots))
+        raise InputError("lists", _ambiguous(spec, matching))
+    raise InputError("lists", _unknown(spec, snapshots, keywords))
 
 
-def _unknown(spec: str, snapshots: Sequence[StoredSnapshot]) -> str:
-    choices = ", ".join([SHIPPED, ACTIVE, *(snapshot.id for snapshot in snapshots)])
-    return f"{spec!r} is not a stored snapshot, a list file or a keyword; choose from {choices}"
+def _by_prefix(spec: str, snapshots: Sequence[StoredSnapshot]) -> list[StoredSnapshot]:
+    return [snapshot for snapshot in snapshots if spec and snapshot.id.startswith(spec)]
+
+
+def _ambiguous(spec: str, matching: Sequence[StoredSnapshot]) -> str:
+    return f"{spec!r} could be {', '.join(snapshot.id for snapshot in matching)}; give more of the id"
+
+
+def _unknown(spec: str, snapshots: Sequence[StoredSnapshot], keywords: Sequence[str]) -> str:
+    choices = [*keywords, *(snapshot.id for snapshot in snapshots)]
+    if not choices:
+        return f"{spec!r} is not a stored snapshot, and none is stored; import one with `chipgate lists import`"
+    return f"{spec!r} is not a stored snapshot{' or keyword' if keywords else ''}; choose from {', '.join(choices)}"
 
 
 def active_snapshot_id(home: Path | None = None) -> str | None:
@@ -374,7 +388,7 @@ def use_snapshot(spec: str, home: Path | None = None) -> str | None:
     if spec == SHIPPED:
         (root / ACTIVE_FILE).unlink(missing_ok=True)
         return None
-    snapshot = get_snapshot(spec, root)
+    snapshot = get_snapshot(spec, root, keywords=(SHIPPED,))
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".{ACTIVE_FILE}.{os.getpid()}"
     staging.write_text(snapshot.id + "\n", encoding="utf-8")
@@ -416,11 +430,12 @@ def resolve_lists(spec: str | None) -> RestrictedPartyList:
         if chosen is None:
             return _shipped()
         directory = root / chosen
-        if not (directory / IMPORT_NAME).is_file():
+        if not _SNAPSHOT_ID.match(chosen) or not (directory / IMPORT_NAME).is_file():
+            choices = ", ".join([SHIPPED, *(snapshot.id for snapshot in list_snapshots(root))])
             raise InputError(
                 "lists",
-                f"the active snapshot {chosen} is no longer stored; choose another with `chipgate lists use` "
-                f"({_unknown(chosen, list_snapshots(root)).split('; ', 1)[1]})",
+                f"the snapshot in use, {chosen}, is no longer stored; choose another with "
+                f"`chipgate lists use` ({choices})",
             )
         return _load_stored(directory / CSV_NAME)
     if spec == SHIPPED:
@@ -432,7 +447,16 @@ def resolve_lists(spec: str | None) -> RestrictedPartyList:
     path = Path(spec).expanduser()
     if path.is_file():
         return _load_file(path)
-    return _load_stored(get_snapshot(spec, root).csv_path)
+    matching = _by_prefix(spec, snapshots)
+    if len(matching) == 1:
+        return _load_stored(matching[0].csv_path)
+    if len(matching) > 1:
+        raise InputError("lists", _ambiguous(spec, matching))
+    raise InputError(
+        "lists",
+        f"{spec!r} is not a stored snapshot, a list file, {SHIPPED} or {ACTIVE}; choose from "
+        + ", ".join([SHIPPED, ACTIVE, *(snapshot.id for snapshot in snapshots)]),
+    )
 
 
 def _shipped() -> RestrictedPartyList:
