@@ -218,8 +218,8 @@ def _meta_document(
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _changes(result: ImportResult, file_name: str) -> str:
-    text = f"Imported from {file_name} as {result.format}: {len(result.entries)} entries."
+def _changes(result: ImportResult, file_name: str, file_sha256: str) -> str:
+    text = f"Imported from {file_name} (sha256 {file_sha256}) as {result.format}: {len(result.entries)} entries."
     unmapped = result.unmapped()
     if unmapped:
         text += " Kept under derived codes (sources chipgate does not know): " + "; ".join(
@@ -279,7 +279,9 @@ def import_snapshot(
             unmapped=result.unmapped(),
             skipped=dict(result.skipped),
         )
-        meta = _meta_document(result.entries, csv_sha256, snapshot_date, source_text, _changes(result, path.name))
+        meta = _meta_document(
+            result.entries, csv_sha256, snapshot_date, source_text, _changes(result, path.name, file_sha256)
+        )
         created = _write_snapshot(root, target, csv_bytes, meta, record)
     stored = StoredSnapshot.read(target)
     if activate:
