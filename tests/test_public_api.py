@@ -33,6 +33,7 @@ def test_public_names() -> None:
         "default_rulebook",
         "parse_shipment",
         "parse_spec",
+        "screen",
     }
     for name in chipgate.__all__:
         assert hasattr(chipgate, name), name
