@@ -343,3 +343,14 @@ def test_one_contract_across_rule_epochs_is_decided_as_the_single_path_decides_e
     errors = {row["error"] for row in out[len(dates) :]}
     assert len(errors) == 1 and None not in errors
     assert len(engine._parsed) < engine.keys_decided
+
+
+def test_a_csv_cell_reading_na_is_namibia_not_a_missing_value(tmp_path: Path) -> None:
+    to_namibia = {**H100_TO_GERMANY, "id": "NA-1", "to_country": "NA", "consignee_country": "NA"}
+    source = write_book(tmp_path / "orders.csv", [to_namibia])
+    target = tmp_path / "decisions.csv"
+    result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = read_book(target)
+    assert row["error"] in (None, "")
+    assert row["outcome"] in ("allowed", "needs_authorization")

@@ -63,8 +63,12 @@ class CsvReader:
     def batches(self) -> Iterator[pa.RecordBatch]:
         # Contract columns are read as text and parsed by the engine, so one bad value marks
         # its row instead of stopping the reader.
+        # Only an empty cell is missing: Arrow's default null markers include "NA", which is
+        # Namibia's country code, and "NULL" or "N/A", which could be names.
         convert = pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in (*INPUT_COLUMNS, "id")}, strings_can_be_null=True
+            column_types={name: pa.string() for name in (*INPUT_COLUMNS, "id")},
+            strings_can_be_null=True,
+            null_values=[""],
         )
         reader = pa_csv.open_csv(
             self._path, read_options=pa_csv.ReadOptions(block_size=_CSV_BLOCK_BYTES), convert_options=convert
