@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,15 @@ def test_without_a_date_the_files_modification_date_is_the_snapshot_date(tmp_pat
     assert snapshot.snapshot_date == dt.date(2025, 3, 4)
     assert snapshot.snapshot_date_basis == "file modified"
     assert snapshot.source.startswith("consolidated.csv (sha256 ")
+
+
+def test_the_shipped_file_keeps_its_own_date_and_source() -> None:
+    data_dir = Path(str(resources.files("chipgate") / "data"))
+    snapshot, _ = import_snapshot(data_dir / "restricted_parties.csv")
+    assert snapshot.snapshot_date == shipped().snapshot_date == dt.date(2026, 8, 18)
+    assert snapshot.snapshot_date_basis == "meta file"
+    assert snapshot.source == shipped().source
+    assert set(resolve_lists(None).entries) == set(shipped().entries)
 
 
 def test_importing_the_same_content_twice_changes_nothing(home: Path) -> None:

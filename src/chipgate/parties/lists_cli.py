@@ -155,7 +155,7 @@ def _show_list(as_json: bool) -> None:
         marker = "*" if row["active"] else " "
         kind = "shipped" if row["shipped"] else row["format"]
         console.print(
-            f"{marker} [bold]{row['id']}[/]  {kind}  {row['entries']:,} entries",
+            f"{marker} [bold]{row['id']}[/]  as of {row['snapshot_date']}  {kind}  {row['entries']:,} entries",
             highlight=False,
         )
         console.print("    " + ", ".join(f"{code} {count:,}" for code, count in row["lists"].items()), highlight=False)

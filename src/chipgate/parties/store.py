@@ -91,7 +91,8 @@ class StoredSnapshot:
 
     id: str
     snapshot_date: dt.date
-    # How the date was chosen: "given" (--snapshot-date) or "file modified" (the file's mtime, UTC).
+    # How the date was chosen: "given" (--snapshot-date), "meta file" (the imported file's own
+    # meta file) or "file modified" (the file's modification time, UTC).
     snapshot_date_basis: str
     source: str
     file: str
@@ -243,10 +244,11 @@ def import_snapshot(
 ) -> tuple[StoredSnapshot, bool]:
     """Read a list file and store it as a snapshot; returns it and whether it is new.
 
-    The snapshot date is `snapshot_date` when given, else the date (UTC) the file was last
-    modified: the lists carry no date of publication that holds for the whole file. The
-    source is `source` when given, else the file's name and SHA-256. `activate` makes the
-    snapshot the one `resolve_lists()` returns by default.
+    The snapshot date is `snapshot_date` when given; else, for a file in chipgate's layout
+    with a meta file beside it, the date that file records; else the date (UTC) the file
+    was last modified: the lists carry no date of publication that holds for the whole
+    file. The source is `source` when given, else the meta file's, else the file's name
+    and SHA-256. `activate` makes the snapshot the one `resolve_lists()` returns by default.
     """
     path = Path(path)
     result = read_list_file(path, fmt)
@@ -254,11 +256,16 @@ def import_snapshot(
         raise InputError("FILE", f"{path.name} holds no list entries that can be stored (read as {result.format})")
     data = path.read_bytes()
     file_sha256 = hashlib.sha256(data).hexdigest()
+    # A file in chipgate's layout with a meta file beside it (the shipped one, or one
+    # exported from another store) already says its date and source.
+    described = _described(path) if result.format == "chipgate-csv" else None
     basis = "given"
-    if snapshot_date is None:
-        basis = "file modified"
-        snapshot_date = _modified_date(path)
-    source_text = " ".join((source or "").split()) or f"{path.name} (sha256 {file_sha256})"
+    if snapshot_date is None and described is not None:
+        basis, snapshot_date = "meta file", described.snapshot_date
+    elif snapshot_date is None:
+        basis, snapshot_date = "file modified", _modified_date(path)
+    default_source = described.source if described is not None else f"{path.name} (sha256 {file_sha256})"
+    source_text = " ".join((source or "").split()) or default_source
     csv_bytes = snapshot_csv(result.entries)
     csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
     snapshot_id = f"{snapshot_date.isoformat()}-{csv_sha256[:8]}"
@@ -287,6 +294,13 @@ def import_snapshot(
     if activate:
         use_snapshot(stored.id, home=root)
     return stored, created
+
+
+def _described(path: Path) -> RestrictedPartyList | None:
+    """The list as its meta file describes it, when it has one (its checksum is checked)."""
+    if not path.with_name(f"{path.stem}.meta.yaml").is_file():
+        return None
+    return RestrictedPartyList.from_csv(path)
 
 
 def _modified_date(path: Path) -> dt.date:
@@ -485,8 +499,9 @@ def _load_stored(csv_path: Path) -> RestrictedPartyList:
 
 def _load_file(path: Path) -> RestrictedPartyList:
     result = read_list_file(path)
-    if result.format == "chipgate-csv" and path.with_name(f"{path.stem}.meta.yaml").is_file():
-        return RestrictedPartyList.from_csv(path)
+    described = _described(path) if result.format == "chipgate-csv" else None
+    if described is not None:
+        return described
     entries = result.entries
     snapshot_date = _modified_date(path)
     digest = hashlib.sha256(snapshot_csv(entries)).hexdigest()
