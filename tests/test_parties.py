@@ -548,3 +548,19 @@ def test_an_index_that_does_not_fit_is_ignored_and_the_matcher_built(tmp_path: P
     assert isinstance(built, parties.NormalizedExactMatcher)
     assert built.hits() == parties.NormalizedExactMatcher(loaded.entries).hits()
     assert [m.entry.record_id for m in loaded.screen("Huawei Technologies Co., Ltd.")]
+
+
+def test_a_listing_s_reach_is_not_part_of_the_name() -> None:
+    # The State Department's nonproliferation entries end in "; and any successor, sub-unit,
+    # or subsidiary thereof": the party is called by what comes before it.
+    entry = ListEntry(
+        record_id="isn-1",
+        list_code="ISN",
+        list_name="Nonproliferation Sanctions (ISN) - State Department",
+        name="Sinobright Import and Export Company; and any successor, sub-unit, or subsidiary thereof",
+        aliases=(),
+        countries=(),
+    )
+    lists = RestrictedPartyList([entry], snapshot_date=dt.date(2026, 1, 1), source="test")
+    hits = lists.screen("Sinobright Import & Export Co.", matcher="normalized-exact")
+    assert [h.matched_name for h in hits] == ["Sinobright Import and Export Company"]

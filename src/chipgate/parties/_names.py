@@ -113,8 +113,10 @@ _CHILD_OF = re.compile(
     re.DOTALL,
 )
 _PARENT_NOTE = re.compile(r"\s*\(Parent Organization:.*$", re.DOTALL)
-# "Ministry of Defence of the Russian Federation, including the Armed Forces ..."
-_SCOPE_NOTE = re.compile(r",\s+including\b.*$", re.DOTALL)
+# "Ministry of Defence of the Russian Federation, including the Armed Forces ..."; and the
+# State Department's "Sinobright Import and Export Company; and any successor, sub-unit, or
+# subsidiary thereof", which says whom the listing reaches, not what the party is called.
+_SCOPE_NOTE = re.compile(r"(?:,\s+including\b|;\s*and any successor\b).*$", re.DOTALL | re.IGNORECASE)
 _NAME_LIST_SEPARATOR = re.compile(r"\s+-\s+")
 _AFFILIATES_HEADER = re.compile(r",?\s+(?:and|select)\s+affiliates:?\s*$|,\s*select affiliates:?\s*$")
 _KNOWN_AS = re.compile(r",?\s*\(?\s*\b(?:a\.k\.a\.?|f\.k\.a\.?|formerly)(?:\s*[,:])?\s+", re.IGNORECASE)
