@@ -173,7 +173,12 @@ def parse_parameter(pid: str, raw: Any, file: str) -> Parameter:
     )
 
 
-class _RuleLoader(yaml.SafeLoader):
+# LibYAML's parser when PyYAML was built with it: reading the rules is a noticeable part
+# of every command's start-up with the pure-Python one.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _RuleLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML without implicit timestamps: dates stay text until validated here, so a
     malformed date is reported with its file and key instead of failing inside YAML."""
 
