@@ -9,13 +9,15 @@ with Ledger("ledger.sqlite") as ledger:
     ledger.verify()
 """
 
-from chipgate.ledger.clearances import ClearanceExists, ClearanceWithdrawn, UnknownClearance, apply_clearances
+from chipgate.ledger.clearances import apply_clearances
 from chipgate.ledger.errors import (
     AlreadyPosted,
     AlreadyVoided,
     AuthorizationExists,
     AuthorizationExpired,
     AuthorizationRevoked,
+    ClearanceExists,
+    ClearanceWithdrawn,
     IdempotencyConflict,
     InsufficientBalance,
     InvalidAuthorization,
@@ -30,6 +32,7 @@ from chipgate.ledger.errors import (
     SchemaTooNew,
     ShipmentBlocked,
     UnknownAuthorization,
+    UnknownClearance,
     UnknownReservation,
     VerifyFailed,
 )

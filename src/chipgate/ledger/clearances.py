@@ -25,10 +25,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from chipgate.errors import LedgerError
 from chipgate.inputs import is_text
 from chipgate.ledger.coverage import same_party
+
+# The clearance errors live in chipgate.ledger.errors; importing them from here still works.
+from chipgate.ledger.errors import ClearanceExists as ClearanceExists
+from chipgate.ledger.errors import ClearanceWithdrawn as ClearanceWithdrawn
 from chipgate.ledger.errors import LedgerInputError
+from chipgate.ledger.errors import UnknownClearance as UnknownClearance
 from chipgate.ledger.model import Clearance
 from chipgate.model import Decision, PartyHit, Reason
 from chipgate.parties import ListEntry
@@ -42,41 +46,6 @@ MAX_PARTY = 1000
 MAX_REASON = 4000
 
 Standing = Literal["live", "lapsed", "withdrawn"]
-
-
-class UnknownClearance(LedgerInputError):
-    code = "unknown_clearance"
-
-    def __init__(self, clearance_id: str, field: str = "id") -> None:
-        self.clearance_id = clearance_id
-        super().__init__(field, f"no clearance {clearance_id!r} on file; `chipgate ledger clearances` lists them")
-
-
-class ClearanceExists(LedgerError):
-    """A live clearance of the same party and entry version, given for another reason."""
-
-    code = "clearance_exists"
-
-    def __init__(self, existing: Clearance) -> None:
-        self.clearance_id = existing.id
-        super().__init__(
-            f"{existing.id} already clears {existing.party!r} for {existing.list_code} entry"
-            f" {existing.record_id} ({existing.reason!r}); withdraw it first to record another reason"
-        )
-
-
-class ClearanceWithdrawn(LedgerError):
-    """A reservation relied on a clearance that has since been withdrawn."""
-
-    code = "clearance_withdrawn"
-
-    def __init__(self, key: str, clearance_id: str) -> None:
-        self.key = key
-        self.clearance_id = clearance_id
-        super().__init__(
-            f"reservation {key!r} relied on clearance {clearance_id}, which was withdrawn;"
-            " it can only be voided (reserve again once the match is cleared)"
-        )
 
 
 # ---- input -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ LedgerError (chipgate.errors)
  |    +-- ProductNotCovered         product_not_covered
  |    +-- PartyNotCovered           party_not_covered
  |    +-- InvalidAuthorization      invalid_authorization
+ |    +-- UnknownClearance          unknown_clearance
  +-- InsufficientBalance     insufficient_balance
  +-- NotCovered              not_covered
  +-- ShipmentBlocked         shipment_blocked
@@ -21,11 +22,18 @@ LedgerError (chipgate.errors)
  +-- ReservationExpired      reservation_expired
  +-- SchemaTooNew            schema_too_new
  +-- VerifyFailed            verify_failed
+ +-- ClearanceExists         clearance_exists
+ +-- ClearanceWithdrawn      clearance_withdrawn
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chipgate.errors import InputError, LedgerError
+
+if TYPE_CHECKING:
+    from chipgate.ledger.model import Clearance
 
 __all__ = [
     "AlreadyPosted",
@@ -33,6 +41,8 @@ __all__ = [
     "AuthorizationExists",
     "AuthorizationExpired",
     "AuthorizationRevoked",
+    "ClearanceExists",
+    "ClearanceWithdrawn",
     "IdempotencyConflict",
     "InsufficientBalance",
     "InvalidAuthorization",
@@ -47,6 +57,7 @@ __all__ = [
     "SchemaTooNew",
     "ShipmentBlocked",
     "UnknownAuthorization",
+    "UnknownClearance",
     "UnknownReservation",
     "VerifyFailed",
 ]
@@ -102,6 +113,14 @@ class ProductNotCovered(LedgerInputError):
 
 class PartyNotCovered(LedgerInputError):
     code = "party_not_covered"
+
+
+class UnknownClearance(LedgerInputError):
+    code = "unknown_clearance"
+
+    def __init__(self, clearance_id: str, field: str = "id") -> None:
+        self.clearance_id = clearance_id
+        super().__init__(field, f"no clearance {clearance_id!r} on file; `chipgate ledger clearances` lists them")
 
 
 class InsufficientBalance(LedgerError):
@@ -173,3 +192,30 @@ class SchemaTooNew(LedgerError):
 
 class VerifyFailed(LedgerError):
     code = "verify_failed"
+
+
+class ClearanceExists(LedgerError):
+    """A live clearance of the same party and entry version, given for another reason."""
+
+    code = "clearance_exists"
+
+    def __init__(self, existing: Clearance) -> None:
+        self.clearance_id = existing.id
+        super().__init__(
+            f"{existing.id} already clears {existing.party!r} for {existing.list_code} entry"
+            f" {existing.record_id} ({existing.reason!r}); withdraw it first to record another reason"
+        )
+
+
+class ClearanceWithdrawn(LedgerError):
+    """A reservation relied on a clearance that has since been withdrawn."""
+
+    code = "clearance_withdrawn"
+
+    def __init__(self, key: str, clearance_id: str) -> None:
+        self.key = key
+        self.clearance_id = clearance_id
+        super().__init__(
+            f"reservation {key!r} relied on clearance {clearance_id}, which was withdrawn;"
+            " it can only be voided (reserve again once the match is cleared)"
+        )

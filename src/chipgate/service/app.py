@@ -90,6 +90,11 @@ def create_app(
             {"name": "core", "description": "Classify chips and decide shipments (pure, no ledger)."},
             {"name": "authorisations", "description": "Licences, approvals, caps and quotas on file."},
             {"name": "reservations", "description": "Holds on authorisations: reserve, post, void."},
+            {
+                "name": "clearances",
+                "description": "Analysts' clearances of possible restricted-party matches: record (officer),"
+                " list, withdraw (officer).",
+            },
             {"name": "journal", "description": "The tamper-evident record of every ledger change."},
             {"name": "keys", "description": "API keys and their roles (admin)."},
             {"name": "service", "description": "Health and identity."},
