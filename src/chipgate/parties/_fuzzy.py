@@ -12,7 +12,7 @@ Stage 2, score. Each word weighs its rarity in the lists (inverse document frequ
 half for places (Chinese companies are often named without their city) and joining
 words. The score of a query against a listed name is
 
-    0.8 * weighted Dice overlap of their words (a typo'd word counts at 1 - 1/length)
+    0.8 * weighted Dice overlap of their words (a typo'd word counts at 1 - 0.6/length)
   + 0.2 * character similarity of their sorted words (rapidfuzz token_sort_ratio),
 
 1.0 when the words are the same, times 0.93 when the two name different places or only
@@ -26,6 +26,7 @@ Each hit carries these features, so an analyst can see why it scored as it did.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,15 @@ _COUNTRY_MISMATCH = 0.92
 _IDENTIFIER_CONFLICT = 0.5
 # Names scored in full per query, best candidates first.
 _SCORED = 8
+# Names carrying a word more often than this do not become candidates through it alone.
+_COMMON_POSTINGS = 150
+# Candidates whose overlap is computed in full, at most.
+_CANDIDATES = 16
 # Up to this many postings in all, a query's overlaps are summed in plain Python.
 _FEW_POSTINGS = 100
 _MIN_TYPO_LENGTH = 4
+# A word one typo from a listed word counts 1 - _TYPO_COST / its length of that word's weight.
+_TYPO_COST = 0.6
 # Legal-form words long enough that one typo in them is still recognisably the word.
 _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
 
@@ -111,7 +118,10 @@ class FuzzyMatcher:
                 postings.setdefault(word, []).append(n)
         self._postings = {word: np.array(ids, dtype=np.int32) for word, ids in postings.items()}
         self._postings_list = {word: tuple(ids) for word, ids in postings.items()}
+        self._sizes = {word: len(ids) for word, ids in postings.items()}
+        self._common = frozenset(word for word, ids in postings.items() if len(ids) > _COMMON_POSTINGS)
         self._name_weights = np.array([name.weight for name in self._names])
+        self._name_weight_list = [name.weight for name in self._names]
         # Spellings one typo can reach: the listed words, and the other spellings the
         # synonyms turn into a listed word ("technologies" for "technology").
         self._spelling: dict[str, str] = {word: word for word in self._postings}
@@ -138,7 +148,7 @@ class FuzzyMatcher:
         found = words(query)
         best: dict[int, tuple[float, int, dict[str, float]]] = {}
         if found:
-            for n, score, features in self._scored_names(found):
+            for n, score, features in self._scored_names(found, floor):
                 owner = self._names[n].entry
                 if owner not in best or score > best[owner][0]:
                     best[owner] = (score, n, features)
@@ -189,7 +199,7 @@ class FuzzyMatcher:
                 score *= _IDENTIFIER_CONFLICT
         return score
 
-    def _scored_names(self, found: tuple[str, ...]) -> Iterable[tuple[int, float, dict[str, float]]]:
+    def _scored_names(self, found: tuple[str, ...], floor: float) -> Iterable[tuple[int, float, dict[str, float]]]:
         exact = self._exact.get(tuple(sorted(found)), ())
         for n in exact:
             yield n, 1.0, {"words": 1.0, "characters": 1.0}
@@ -201,9 +211,18 @@ class FuzzyMatcher:
         )
         text = " ".join(sorted(found))
         names = self._names
-        query_places = self._places.intersection(found)
+        # A misspelt place is still that place.
+        query_places = self._places.intersection(found, (words[0][0] for words in options if words))
+        # A name whose words overlap too little cannot reach `floor` even with every
+        # character alike; the adjustments below only lower a score.
+        least = (floor - (1 - _OVERLAP_SHARE)) / _OVERLAP_SHARE
+        # The best any name can do is to be exactly the query's listed words: when even that
+        # overlaps too little (an invented name with a word or two in common), stop here.
+        reachable = sum(max(self._weights[w] * sim for w, sim in words) for words in options if words)
+        if 2 * reachable / (query_weight + reachable) < least:
+            return
         for n, dice in self._overlaps(options, query_weight):
-            if n in exact:
+            if n in exact or dice < least:
                 continue
             characters = fuzz.token_sort_ratio(text, names[n].text, processor=None) / 100
             score = _OVERLAP_SHARE * dice + (1 - _OVERLAP_SHARE) * characters
@@ -225,11 +244,22 @@ class FuzzyMatcher:
         return index
 
     def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
-        """The query's words, with a misspelt legal form ("limted", "compnay") dropped as
-        `normalize_name` drops the right one, and two listed words run together and found
-        no other way split ("cloudwalktechnology")."""
+        """The query's words, read as the lists would write them: two words that are one
+        listed word run together ("sense time" -> "sensetime"); a misspelt legal form
+        ("limted", "compnay") dropped as `normalize_name` drops the right one; and two
+        listed words run together and found no other way split ("cloudwalktechnology")."""
+        joined: list[str] = []
+        i = 0
+        while i < len(found):
+            pair = found[i] + found[i + 1] if i + 1 < len(found) else ""
+            if pair in self._postings:
+                joined.append(pair)
+                i += 2
+            else:
+                joined.append(found[i])
+                i += 1
         out: list[str] = []
-        for word in found:
+        for word in joined:
             if word in self._postings or len(word) < _MIN_TYPO_LENGTH:
                 out.append(word)
             elif _is_legal_form_typo(word):
@@ -268,8 +298,10 @@ class FuzzyMatcher:
             for spelling in self._by_deletion.get(key, ()):
                 listed = self._spelling[spelling]
                 if listed not in near and OSA.distance(word, spelling, score_cutoff=1) <= 1:
-                    near[listed] = 1 - 1 / max(len(word), len(spelling))
-        found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], -self._weights[item[0]]))
+                    near[listed] = 1 - _TYPO_COST / max(len(word), len(spelling))
+        # Closest first; among equals the commoner word, the likelier one to have been meant
+        # (its weight is the one the query is taken to carry).
+        found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], self._weights[item[0]]))
         return found
 
     def _overlaps(self, options: list[list[tuple[str, float]]], query_weight: float) -> list[tuple[int, float]]:
@@ -277,10 +309,40 @@ class FuzzyMatcher:
 
         Each query word adds its weight (times its similarity, for a typo) to every name
         that has it; where a word has several near spellings, a name is credited with the
-        best one only. All of it in numpy, over the postings of the query's words only.
+        best one only. Words on very many names ("technology", "beijing") weigh little and
+        cannot make a candidate: the rarer words gather the candidates, and the common ones
+        are then added to those candidates' overlaps only.
         """
-        if sum(len(self._postings[word]) for alternatives in options for word, _ in alternatives) <= _FEW_POSTINGS:
-            return self._few_overlaps(options, query_weight)
+        common_words = self._common
+        rare = [a for a in options if not a or any(w not in common_words for w, _ in a)]
+        common = [a for a in options if a and all(w in common_words for w, _ in a)]
+        if not any(rare):
+            rare, common = options, []
+        sizes = self._sizes
+        if sum(sizes[word] for alternatives in rare for word, _ in alternatives) <= _FEW_POSTINGS:
+            shared = self._few_shared(rare)
+        else:
+            shared = self._many_shared(rare, query_weight)
+        names = self._names
+        name_weight = self._name_weight_list
+        if len(shared) > _CANDIDATES:
+            shared = dict(heapq.nlargest(_CANDIDATES, shared.items(), key=lambda item: item[1] / name_weight[item[0]]))
+        if common:
+            # The common words' weights, credited to the candidates that have them.
+            single = [(a[0][0], self._weights[a[0][0]] * a[0][1]) for a in common if len(a) == 1]
+            several = [[(w, self._weights[w] * sim) for w, sim in a] for a in common if len(a) > 1]
+            for n in shared:
+                name_words = names[n].words
+                for word, weight in single:
+                    if word in name_words:
+                        shared[n] += weight
+                for credits in several:
+                    shared[n] += max((weight for word, weight in credits if word in name_words), default=0.0)
+        ranked = sorted(((2 * total / (query_weight + name_weight[n]), n) for n, total in shared.items()), reverse=True)
+        return [(n, min(1.0, dice)) for dice, n in ranked[:_SCORED]]
+
+    def _many_shared(self, options: list[list[tuple[str, float]]], query_weight: float) -> dict[int, float]:
+        """Shared weight of the names sharing the most with the query, summed in numpy."""
         shared = np.zeros(len(self._names))
         touched: list[np.ndarray] = []
         for alternatives in options:
@@ -296,25 +358,16 @@ class FuzzyMatcher:
                     best[ids] = np.maximum(best[ids], self._weights[word] * sim)
                     touched.append(ids)
                 shared += best
-        if not touched:
-            return []
         ids = np.concatenate(touched) if len(touched) > 1 else touched[0]
-        dice = 2 * shared[ids] / (query_weight + self._name_weights[ids])
-        if ids.size > _SCORED:
-            # Partition a few more than needed: a name appears once per word it shares.
-            keep = np.argpartition(-dice, _SCORED)[: _SCORED * 3] if ids.size > _SCORED * 3 else slice(None)
-            ids, dice = ids[keep], dice[keep]
-        best_first = np.argsort(-dice, kind="stable")
-        scored: dict[int, float] = {}
-        for n, d in zip(ids[best_first].tolist(), dice[best_first].tolist(), strict=True):
-            if n not in scored:
-                scored[n] = min(1.0, d)
-                if len(scored) == _SCORED:
-                    break
-        return list(scored.items())
+        estimate = shared[ids] / (query_weight + self._name_weights[ids])
+        if ids.size > _CANDIDATES:
+            # A name appears once per word it shares, so keep a few more than needed.
+            keep = np.argpartition(-estimate, _CANDIDATES)[:_CANDIDATES]
+            ids = ids[keep]
+        return dict(zip(ids.tolist(), shared[ids].tolist(), strict=True))
 
-    def _few_overlaps(self, options: list[list[tuple[str, float]]], query_weight: float) -> list[tuple[int, float]]:
-        """`_overlaps` for queries whose words are rare: plain loops beat numpy's per-call cost."""
+    def _few_shared(self, options: list[list[tuple[str, float]]]) -> dict[int, float]:
+        """Shared weight per name for queries whose words are rare: plain loops beat numpy's per-call cost."""
         shared: dict[int, float] = {}
         for alternatives in options:
             credited: dict[int, float] = {}
@@ -325,9 +378,7 @@ class FuzzyMatcher:
                         credited[n] = weight
             for n, weight in credited.items():
                 shared[n] = shared.get(n, 0.0) + weight
-        names = self._names
-        dice = {n: min(1.0, 2 * total / (query_weight + names[n].weight)) for n, total in shared.items()}
-        return sorted(dice.items(), key=lambda item: -item[1])[:_SCORED]
+        return shared
 
     def _unseen(self, word: str) -> float:
         return self._unseen_weight * _factor(word, self._places)

@@ -32,8 +32,12 @@ import yaml
 
 __all__ = ["NameVariants", "has_foreign_script", "latinize", "name_variants"]
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(f"[{_HAN_CHARS}](?:[{_HAN_CHARS}0-9]*[{_HAN_CHARS}])?")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ORDINAL = re.compile(r"第([零〇一二两三四五六七八九十百千]+|[0-9]+)")
 _FOREIGN = re.compile(r"[\u0400-\u04ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Russian (and the common Ukrainian and Belarusian letters), as the Entity List romanises them.
@@ -91,17 +95,37 @@ def latinize(text: str) -> str:
         return text
     if _CYRILLIC.search(text):
         text = text.translate(_CYRILLIC_TABLE)
-    return _HAN.sub(lambda run: f" {_read_han(run.group())} ", text)
+    # A number inside a Han run ("第38研究所") belongs to it.
+    return _HAN_RUN.sub(lambda run: f" {_read_han(run.group())} ", text)
 
 
 def _read_han(run: str) -> str:
     variants = name_variants()
     for form in variants.han_legal_forms:
         run = run.replace(form, " ")
+    # 第三十八研究所 is listed as the "38th Research Institute".
+    run = _ORDINAL.sub(lambda found: f" {_ordinal(found.group(1))} ", run)
     words: list[str] = []
     for chunk in run.split():
-        words += _segment(chunk, variants.han_words)
+        words += [chunk] if chunk.isascii() else _segment(chunk, variants.han_words)
     return " ".join(words)
+
+
+def _ordinal(numeral: str) -> str:
+    """A Chinese or Arabic number as an English ordinal: 三十八 -> 38th."""
+    if numeral.isdigit():
+        n = int(numeral)
+    else:
+        n, digit = 0, 0
+        for char in numeral:
+            if char in _UNITS:
+                n += max(digit, 1) * _UNITS[char]
+                digit = 0
+            else:
+                digit = _DIGITS[char]
+        n += digit
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _segment(chunk: str, known: Mapping[str, str]) -> list[str]:
