@@ -60,9 +60,13 @@ def test_a_party_on_a_blocking_list_blocks_the_shipment(book: Rulebook, name: st
 def test_the_decision_names_the_snapshot_it_screened_against(book: Rulebook, rulebook: Rulebook) -> None:
     decision = _decide(book, "RIM, Ryong Nam", "CN")
     assert {h.snapshot for h in decision.party_hits} == {book.restricted_parties.snapshot_id}
+    assert decision.to_dict()["lists_snapshot"] == book.restricted_parties.snapshot_id
     assert decision.rulebook_version != rulebook.version
-    # The shipped snapshot does not carry the SDN list: the same party is clear there.
-    assert _decide(rulebook, "RIM, Ryong Nam", "CN").outcome == "allowed"
+    # The shipped snapshot does not carry the SDN list: the same party is clear there, and
+    # the decision still says which snapshot it was screened against.
+    clear = _decide(rulebook, "RIM, Ryong Nam", "CN")
+    assert clear.outcome == "allowed"
+    assert clear.lists_snapshot == rulebook.restricted_parties.snapshot_id != book.restricted_parties.snapshot_id
 
 
 def test_a_warning_list_is_a_red_flag_only(book: Rulebook) -> None:

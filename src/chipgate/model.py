@@ -363,6 +363,8 @@ class Decision:
     shipment: Shipment
     covered_by: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # The restricted-party list snapshot the parties were screened against (its id).
+    lists_snapshot: str = ""
 
     _input_hash: str | None = field(default=None, init=False, compare=False, repr=False)
 
@@ -394,6 +396,7 @@ class Decision:
             "missing": list(self.missing),
             "reasons": [r.to_dict() for r in self.reasons],
             "rulebook_version": self.rulebook_version,
+            "lists_snapshot": self.lists_snapshot,
             "input_hash": self.input_hash,
         }
 

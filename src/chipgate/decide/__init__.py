@@ -90,4 +90,5 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         reasons=tuple(reasons),
         rulebook_version=book.version,
         shipment=shipment,
+        lists_snapshot=book.restricted_parties.snapshot_id,
     )
