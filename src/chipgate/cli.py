@@ -62,11 +62,9 @@ def _rulebook(overlay: str | None) -> Rulebook:
 
 def _screening_rulebook(overlay: str | None, lists: str | None) -> Rulebook:
     """`_rulebook`, screening parties against the chosen list snapshot (see `resolve_lists`)."""
-    from chipgate.parties.store import resolve_lists
+    from chipgate.parties.store import screening_rulebook
 
-    book = _rulebook(overlay)
-    parties = resolve_lists(lists)
-    return book if parties is book.restricted_parties else book.with_restricted_parties(parties)
+    return screening_rulebook(lists, _rulebook(overlay), field="--lists")
 
 
 def _print_reasons(reasons: tuple[Reason, ...] | list[Reason], title: str = "Reasons") -> None:

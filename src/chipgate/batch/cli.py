@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chipgate.batch._replay import ReplayReport
     from chipgate.batch._run import Summary
     from chipgate.batch.screen import ScreenSummary
+    from chipgate.rulebook import Rulebook
 
 app = typer.Typer(
     help="Decide whole order books: Parquet, CSV or JSON Lines in, one decision per row out.",
@@ -42,6 +43,14 @@ OutputFormat = Annotated[
 ]
 BatchRows = Annotated[int, typer.Option("--batch-rows", min=1, help="Rows decided per step (bounds memory).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+ScreeningLists = Annotated[
+    str | None,
+    typer.Option(
+        "--lists",
+        help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
+        "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
+    ),
+]
 
 
 class _RowsPerSecond(ProgressColumn):
@@ -76,6 +85,13 @@ def _parse_day(raw: str | None, field: str) -> dt.date | None:
     return None if raw is None else parse_date(raw, field)
 
 
+def _rulebook(lists: str | None) -> Rulebook:
+    """The shipped rulebook, screening against the snapshot `--lists` names (default: the one in use)."""
+    from chipgate.parties.store import screening_rulebook
+
+    return screening_rulebook(lists, field="--lists")
+
+
 @app.command("decide")
 def decide_command(
     source: Source,
@@ -99,6 +115,7 @@ def decide_command(
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default a local cluster."),
     ] = None,
+    lists: ScreeningLists = None,
     batch_rows: BatchRows = BATCH_ROWS,
     json_out: JsonOut = False,
 ) -> None:
@@ -109,6 +126,7 @@ def decide_command(
         fail("--scheduler: needs --engine dask")
     with user_errors():
         on = _parse_day(as_of, "--as-of")
+        book = _rulebook(lists)
         total = _row_count(source)
         try:
             with _progress(total, not json_out) as advance:
@@ -118,6 +136,7 @@ def decide_command(
                     input_format=input_format,
                     output_format=output_format,
                     on=on,
+                    rulebook=book,
                     strict=strict,
                     ledger=ledger,
                     engine=engine,
@@ -174,6 +193,7 @@ def replay_command(
     ] = None,
     output_format: OutputFormat = None,
     input_format: InputFormat = None,
+    lists: ScreeningLists = None,
     batch_rows: BatchRows = BATCH_ROWS,
     json_out: JsonOut = False,
 ) -> None:
@@ -184,10 +204,12 @@ def replay_command(
         days = [_parse_day(part.strip(), "--dates") for part in dates.split(",") if part.strip()]
         if any(day is None for day in days):
             raise InputError("--dates", "give dates as YYYY-MM-DD, comma-separated")
+        book = _rulebook(lists)
         with _progress(None, not json_out) as advance:
             report = replay_file(
                 source,
                 [d for d in days if d is not None],
+                rulebook=book,
                 input_format=input_format,
                 output=output,
                 output_format=output_format,

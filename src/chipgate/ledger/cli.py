@@ -1,8 +1,11 @@
 """`chipgate ledger ...` and `chipgate demo`: the ledger's command-line shell.
 
 Every command takes `--ledger PATH_OR_URL` (default: `$CHIPGATE_HOME/ledger.sqlite`, else
-the user's data directory). Exit status: 0 done; 1 `verify` found a discrepancy;
-2 bad input or a refused operation (the message names the field or the authorisation).
+the user's data directory). The commands that decide or look list entries up (`reserve`,
+`check`, `clear`, `clearances`, `demo`) screen against the list snapshot in use
+(`chipgate lists use`), or the one `--lists` names. Exit status: 0 done; 1 `verify` found
+a discrepancy; 2 bad input or a refused operation (the message names the field or the
+authorisation).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -27,6 +30,9 @@ from chipgate.ledger.ledger import Ledger
 from chipgate.ledger.model import Balance, Clearance, JournalEntry, Reservation
 from chipgate.ledger.scenario import load_scenario, run_orders, seed
 from chipgate.shell import EXIT_FINDING, console, emit_json, err_console, parse_date, read_json_input, user_errors
+
+if TYPE_CHECKING:
+    from chipgate.rulebook import Rulebook
 
 app = typer.Typer(
     help="The authorisation ledger: licences, approvals, caps and quotas that are never overdrawn.",
@@ -51,6 +57,14 @@ NowOpt = Annotated[
     str | None,
     typer.Option("--now", help="The time of the operation, ISO 8601 with zone; default the clock."),
 ]
+ListsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lists",
+        help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
+        "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
+    ),
+]
 
 
 def _actor(actor: str | None) -> str:
@@ -73,7 +87,21 @@ def _now(raw: str | None) -> dt.datetime | None:
 
 
 def _open(target: str | None) -> Ledger:
+    """The ledger, for commands that neither decide nor look list entries up."""
     return Ledger(target)
+
+
+def _screening_rulebook(lists: str | None) -> Rulebook:
+    """The shipped rulebook, screening against the snapshot `--lists` names (default: the one in use)."""
+    from chipgate.parties.store import screening_rulebook
+
+    return screening_rulebook(lists, field="--lists")
+
+
+def _open_screening(target: str | None, lists: str | None) -> Ledger:
+    """The ledger, deciding and looking entries up in the list snapshot `--lists` names."""
+    # The lists are resolved first: a bad --lists opens (and creates) no ledger.
+    return Ledger(target, rulebook=_screening_rulebook(lists))
 
 
 def _fmt(value: int | None) -> str:
@@ -189,6 +217,7 @@ def reserve(
         str | None, typer.Option("--as-of", help="Rules in force on this date; default the shipment's.")
     ] = None,
     ledger: LedgerOpt = None,
+    lists: ListsOpt = None,
     actor: ActorOpt = None,
     now: NowOpt = None,
     json_out: JsonOut = False,
@@ -199,7 +228,7 @@ def reserve(
         on = parse_date(as_of) if as_of else None
         if ttl_hours <= 0:
             raise InputError("--ttl-hours", "must be more than 0")
-        with _open(ledger) as book:
+        with _open_screening(ledger, lists) as book:
             reservation = book.reserve(
                 key,
                 shipment,
@@ -344,12 +373,13 @@ def plant_status(
 def check(
     source: Annotated[str, typer.Argument(help="Shipment JSON file, or '-'.")],
     ledger: LedgerOpt = None,
+    lists: ListsOpt = None,
     json_out: JsonOut = False,
 ) -> None:
     """Decide a shipment and say which authorisations on file cover it (nothing is held)."""
     with user_errors():
         shipment = parse_shipment(read_json_input(source, "shipment"))
-        with _open(ledger) as book:
+        with _open_screening(ledger, lists) as book:
             decision = book.check(shipment)
     if json_out:
         emit_json(decision)
@@ -414,6 +444,7 @@ def clear(
         typer.Option("--list", help="The entry's list code, when the entry is not in the list in use."),
     ] = None,
     ledger: LedgerOpt = None,
+    lists: ListsOpt = None,
     now: NowOpt = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -427,9 +458,8 @@ def clear(
             by = clearing.required_text(by, "actor")
             if fingerprint is not None:
                 fingerprint = clearing.required_text(fingerprint, "entry_fingerprint")
-        from chipgate.rulebook import default_rulebook
-
-        snapshot = default_rulebook().restricted_parties
+        rules = _screening_rulebook(lists)
+        snapshot = rules.restricted_parties
         listed = next((e for e in snapshot.entries if e.record_id == entry), None)
         if listed is None and fingerprint is None:
             raise InputError(
@@ -445,7 +475,7 @@ def clear(
                 " this clearance does not apply to it",
                 highlight=False,
             )
-        with _as_options(), _open(ledger) as book:
+        with _as_options(), Ledger(ledger, rulebook=rules) as book:
             found = book.record_clearance(
                 party,
                 entry,
@@ -492,10 +522,11 @@ def unclear(
 def list_clearances(
     live: Annotated[bool, typer.Option("--live", help="Only clearances not withdrawn.")] = False,
     ledger: LedgerOpt = None,
+    lists: ListsOpt = None,
     json_out: JsonOut = False,
 ) -> None:
     """Clearances on file, each live, lapsed (the list entry changed since) or withdrawn."""
-    with user_errors(), _open(ledger) as book:
+    with user_errors(), _open_screening(ledger, lists) as book:
         found = book.clearances(live_only=live)
         entries = book.rulebook.restricted_parties.entries if found else ()
         rows = clearing.listing(found, clearing.fingerprints(entries, {c.record_id for c in found}))
@@ -520,15 +551,17 @@ DemoLedgerOpt = Annotated[
 
 def demo(
     ledger: DemoLedgerOpt = None,
+    lists: ListsOpt = None,
     json_out: JsonOut = False,
 ) -> None:
     """Seed a fresh ledger with the 2026 H200 scenario, run a small order book, show balances."""
     with user_errors():
         scenario = load_scenario()
+        rules = _screening_rulebook(lists)
         with tempfile.TemporaryDirectory(prefix="chipgate-demo-") as scratch:
             target = ledger or str(Path(scratch) / "ledger.sqlite")
             # Orders are held for weeks between contract and shipment in this book.
-            with Ledger(target, reservation_ttl=dt.timedelta(days=30)) as book:
+            with Ledger(target, rulebook=rules, reservation_ttl=dt.timedelta(days=30)) as book:
                 seed(book, scenario)
                 orders = run_orders(book, scenario)
                 found = book.balances()

@@ -17,7 +17,8 @@ The id is ``<snapshot date>-<first 8 hex digits of the CSV's SHA-256>``, the for
 snapshot, and importing it again changes nothing. A snapshot is written to a temporary
 directory and renamed into place, so a failed import leaves nothing behind.
 
-`resolve_lists(spec)` is how the shells pick a list: see its docstring.
+`resolve_lists(spec)` is how the shells pick a list: see its docstring;
+`screening_rulebook(spec)` gives the rulebook that screens against it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import yaml
@@ -43,6 +44,9 @@ from chipgate.errors import InputError
 from chipgate.parties._import import ImportResult, read_list_file, source_table
 from chipgate.parties._lists import ALIAS_SEPARATOR, COUNTRY_SEPARATOR, RestrictedPartyList
 from chipgate.parties._model import ListEntry, ListInfo
+
+if TYPE_CHECKING:
+    from chipgate.rulebook import Rulebook
 
 __all__ = [
     "SHIPPED",
@@ -54,6 +58,7 @@ __all__ = [
     "lists_home",
     "remove_snapshot",
     "resolve_lists",
+    "screening_rulebook",
     "snapshot_csv",
     "use_snapshot",
 ]
@@ -473,6 +478,27 @@ def resolve_lists(spec: str | None) -> RestrictedPartyList:
         f"{spec!r} is not a stored snapshot, a list file, {SHIPPED} or {ACTIVE}; choose from "
         + ", ".join([SHIPPED, ACTIVE, *(snapshot.id for snapshot in snapshots)]),
     )
+
+
+def screening_rulebook(spec: str | None = None, base: Rulebook | None = None, *, field: str = "lists") -> Rulebook:
+    """`base` (default: the shipped rulebook) screening against the list `resolve_lists(spec)` gives.
+
+    This is how every command picks its rulebook: None means the snapshot chosen with
+    `chipgate lists use`, else the shipped one. When that is the list `base` already
+    screens against, `base` itself is returned, so its version and caches are unchanged.
+    Errors are `InputError`s on `field` (e.g. "--lists").
+    """
+    if base is None:
+        from chipgate.rulebook import default_rulebook
+
+        base = default_rulebook()
+    try:
+        parties = resolve_lists(spec)
+    except InputError as exc:
+        if exc.field == "lists" and field != "lists":
+            raise InputError(field, exc.message) from None
+        raise
+    return base if parties is base.restricted_parties else base.with_restricted_parties(parties)
 
 
 def _shipped() -> RestrictedPartyList:

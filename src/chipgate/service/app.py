@@ -2,9 +2,12 @@
 
     create_app(ledger_url=None)   # the embedded SQLite ledger in the user's data directory
     create_app("postgresql://...?schema=chipgate")
+    create_app(rulebook=screening_rulebook("2026-09-01"))   # screen against a stored snapshot
 
-`app_from_env()` builds the same application from CHIPGATE_SERVICE_* variables, for
-`uvicorn --factory` and multi-worker serving.
+`create_app` decides, classifies and screens with the rulebook it is given, else the
+shipped one. `app_from_env()` builds the same application from CHIPGATE_SERVICE_*
+variables, for `uvicorn --factory` and multi-worker serving; `chipgate serve` sets
+CHIPGATE_SERVICE_LISTS to the list snapshot it resolved (`--lists`, else the one in use).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from chipgate.decide import decide
 from chipgate.inputs import parse_shipment
-from chipgate.rulebook import default_rulebook
+from chipgate.rulebook import Rulebook, default_rulebook
 from chipgate.service import errors, routes_core, routes_keys, routes_ledger, routes_screen, schemas
 from chipgate.service.auth import KeyCache, KeyStore
 from chipgate.service.deps import Services
@@ -32,6 +35,7 @@ STATIC = Path(__file__).parent / "static"
 ENV_LEDGER = "CHIPGATE_SERVICE_LEDGER"
 ENV_MAX_BODY = "CHIPGATE_SERVICE_MAX_BODY"
 ENV_KEY_TTL = "CHIPGATE_SERVICE_KEY_TTL"
+ENV_LISTS = "CHIPGATE_SERVICE_LISTS"
 
 DESCRIPTION = """\
 US and China export rules for AI chips, as an API: classify a chip, decide a shipment,
@@ -55,10 +59,10 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def warm_up() -> None:
+def warm_up(rulebook: Rulebook | None = None) -> None:
     """Make one decision before the first request: it imports and fills the decide modules'
     caches, which would otherwise slow down the first caller."""
-    decide(parse_shipment(schemas.SHIPMENT_EXAMPLE)).to_dict()
+    decide(parse_shipment(schemas.SHIPMENT_EXAMPLE), rulebook=rulebook).to_dict()
 
 
 def create_app(
@@ -66,16 +70,19 @@ def create_app(
     *,
     max_body: int = DEFAULT_MAX_BODY,
     key_cache_seconds: float = 5.0,
+    rulebook: Rulebook | None = None,
 ) -> FastAPI:
-    """The service on one ledger (None: the embedded SQLite default)."""
-    ledgers = LedgerAccess(ledger_url)
+    """The service on one ledger (None: the embedded SQLite default), deciding with `rulebook`
+    (None: the shipped one) in every route and in the ledger."""
+    book = rulebook or default_rulebook()
+    ledgers = LedgerAccess(ledger_url, rulebook=book)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load the rule data and open the key table before the first request, not during it.
-        default_rulebook().catalogue  # noqa: B018
+        book.catalogue  # noqa: B018
         KeyStore(ledgers.ledger().store).ensure_table()
-        warm_up()
+        warm_up(book)
         try:
             yield
         finally:
@@ -117,15 +124,26 @@ def create_app(
 
     app.mount("/dashboard", StaticFiles(directory=STATIC, html=True), name="dashboard")
     # Added first, so it sits inside the body limit: a body over the limit is a 413 on both ways.
-    app.add_middleware(DecideFastPath, services=app.state.services)
+    # The short way decides with the shipped rulebook only; with any other, every decision
+    # goes through the route, which uses the service's.
+    if book is default_rulebook():
+        app.add_middleware(DecideFastPath, services=app.state.services)
     app.add_middleware(BodyLimit, max_body=max_body)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The application configured from the environment (what `chipgate serve` sets for its workers)."""
+    """The application configured from the environment (what `chipgate serve` sets for its workers).
+
+    CHIPGATE_SERVICE_LISTS names the list snapshot to screen against (as `--lists` does);
+    unset, the shipped one.
+    """
+    from chipgate.parties.store import screening_rulebook
+
+    lists = os.environ.get(ENV_LISTS) or None
     return create_app(
         os.environ.get(ENV_LEDGER) or None,
         max_body=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY)),
         key_cache_seconds=float(os.environ.get(ENV_KEY_TTL, "5")),
+        rulebook=screening_rulebook(lists, field=ENV_LISTS) if lists else None,
     )

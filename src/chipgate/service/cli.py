@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,6 +14,9 @@ from chipgate.ledger import Ledger
 from chipgate.service.auth import ROLES, KeyStore
 from chipgate.service.ledger_access import describe_target, seed_if_empty
 from chipgate.shell import console, emit_json, user_errors
+
+if TYPE_CHECKING:
+    from chipgate.rulebook import Rulebook
 
 LedgerOption = Annotated[
     str | None,
@@ -33,13 +37,14 @@ def _open(target: str | None, **options: Any) -> tuple[Ledger, KeyStore]:
     return ledger, keys
 
 
-def prepare(target: str | None, seed: bool | None) -> tuple[bool, str | None]:
+def prepare(target: str | None, seed: bool | None, rulebook: Rulebook | None = None) -> tuple[bool, str | None]:
     """First-start work, done once before any worker starts: seed the scenario into an empty
-    ledger (by default only the embedded one) and create the first admin key.
+    ledger (by default only the embedded one), deciding its orders with `rulebook` (default:
+    the shipped one), and create the first admin key.
 
     Returns whether it seeded and the new admin token (None when keys already exist)."""
     # The scenario's orders are held for weeks between contract and shipment.
-    ledger, keys = _open(target, reservation_ttl=dt.timedelta(days=30))
+    ledger, keys = _open(target, reservation_ttl=dt.timedelta(days=30), rulebook=rulebook)
     try:
         seeded = False
         if seed if seed is not None else target is None:
@@ -53,10 +58,52 @@ def prepare(target: str | None, seed: bool | None) -> tuple[bool, str | None]:
         ledger.close()
 
 
+def worker_lists(spec: str | None) -> tuple[str, Rulebook]:
+    """The list snapshot `--lists` names, as every worker is to load it, and the rulebook
+    screening against it.
+
+    The choice is fixed when the server starts: "shipped", a stored snapshot's id (the one
+    in use when `spec` is None or "active", so a later `chipgate lists use` does not split
+    the workers), or a list file's absolute path.
+    """
+    from chipgate.parties.store import (
+        ACTIVE,
+        SHIPPED,
+        active_snapshot_id,
+        get_snapshot,
+        list_snapshots,
+        screening_rulebook,
+    )
+    from chipgate.rulebook import default_rulebook
+
+    book = screening_rulebook(spec, field="--lists")
+    if book is default_rulebook():
+        return SHIPPED, book
+    if spec is None or spec == ACTIVE:
+        chosen = active_snapshot_id()
+        assert chosen is not None  # with none chosen, the shipped rulebook was returned above
+        return chosen, book
+    # In the order resolve_lists reads `spec`: a stored id, a file, a prefix of one stored id.
+    if any(snapshot.id == spec for snapshot in list_snapshots()):
+        return spec, book
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return str(path.resolve()), book
+    return get_snapshot(spec).id, book
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     ledger: LedgerOption = None,
+    lists: Annotated[
+        str | None,
+        typer.Option(
+            "--lists",
+            help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
+            "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
+        ),
+    ] = None,
     seed: Annotated[
         bool | None,
         typer.Option(
@@ -75,9 +122,13 @@ def serve(
     import uvicorn
 
     with user_errors():
-        seeded, token = prepare(ledger, seed)
+        chosen, book = worker_lists(lists)
+        seeded, token = prepare(ledger, seed, book)
     where = describe_target(ledger)
     console.print(f"ledger: {where}" + (" (seeded with the 2026 H200 scenario)" if seeded else ""), highlight=False)
+    parties = book.restricted_parties
+    kind = {"shipped": "the shipped snapshot", parties.snapshot_id: "a stored snapshot"}.get(chosen, chosen)
+    console.print(f"lists: {parties.snapshot_id} of {parties.snapshot_date} ({kind})", highlight=False)
     if token is not None:
         console.print(
             "[bold]First admin API key[/] (shown once; store it now):\n"
@@ -92,6 +143,7 @@ def serve(
     else:
         os.environ.pop("CHIPGATE_SERVICE_LEDGER", None)
     os.environ["CHIPGATE_SERVICE_MAX_BODY"] = str(max_body)
+    os.environ["CHIPGATE_SERVICE_LISTS"] = chosen
     uvicorn.run(
         "chipgate.service.app:app_from_env",
         factory=True,

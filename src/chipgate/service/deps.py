@@ -1,4 +1,4 @@
-"""What every route shares: the caller's key and role, the ledger, and reading the request."""
+"""What every route shares: the caller's key and role, the ledger, the rulebook, and reading the request."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chipgate.errors import InputError
 from chipgate.ledger import Ledger
+from chipgate.rulebook import Rulebook
 from chipgate.service.auth import KeyCache, KeyStore, Principal, Role
 from chipgate.service.errors import ApiError, WhereError
 from chipgate.service.ledger_access import LedgerAccess
@@ -35,6 +36,11 @@ class Services:
     ledgers: LedgerAccess
     keys: KeyCache = field(default_factory=KeyCache)
     max_body: int = 64 * 1024
+
+    @property
+    def rulebook(self) -> Rulebook:
+        """The one rulebook the service classifies, decides and screens with: its ledgers' own."""
+        return self.ledgers.rulebook
 
     async def ledger(self, fn: Callable[[Ledger], T]) -> T:
         """Run `fn(ledger)` on a worker thread: ledger calls block on the database."""

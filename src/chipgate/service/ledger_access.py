@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from chipgate.ledger import JournalEntry, Ledger, Reservation
 from chipgate.ledger.coverage import same_party
 from chipgate.ledger.store import default_location, is_postgres
+from chipgate.rulebook import Rulebook, default_rulebook
 
 T = TypeVar("T")
 
@@ -38,10 +39,14 @@ def describe_target(target: str | None) -> str:
 
 
 class LedgerAccess:
-    """One `Ledger` per thread on one target; `run(fn)` calls `fn(ledger)` on this thread's."""
+    """One `Ledger` per thread on one target; `run(fn)` calls `fn(ledger)` on this thread's.
 
-    def __init__(self, target: str | None = None) -> None:
+    Every one of them decides with `rulebook` (default: the shipped one).
+    """
+
+    def __init__(self, target: str | None = None, rulebook: Rulebook | None = None) -> None:
         self.target = target
+        self.rulebook = rulebook or default_rulebook()
         self._local = threading.local()
         self._all: list[Ledger] = []
         self._lock = threading.Lock()
@@ -49,7 +54,7 @@ class LedgerAccess:
     def ledger(self) -> Ledger:
         found: Ledger | None = getattr(self._local, "ledger", None)
         if found is None:
-            found = Ledger(self.target)
+            found = Ledger(self.target, rulebook=self.rulebook)
             self._local.ledger = found
             with self._lock:
                 self._all.append(found)

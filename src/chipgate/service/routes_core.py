@@ -1,4 +1,8 @@
-"""Routes for the pure core: health, chips, classify, decide, timeline."""
+"""Routes for the pure core: health, chips, classify, decide, timeline.
+
+Each uses the service's one rulebook (`Services.rulebook`), so a decision here screens
+against the same list snapshot as the ledger's.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from chipgate.decide import decide as decide_shipment
 from chipgate.errors import InputError, UnknownChipError
 from chipgate.inputs import parse_country, parse_shipment, parse_spec
 from chipgate.model import Chip
-from chipgate.rulebook import default_rulebook
+from chipgate.rulebook import Rulebook
 from chipgate.service import schemas
 from chipgate.service.deps import AnalystKey, query_date, read_json, respond, services
 from chipgate.service.errors import ApiError, WhereError
@@ -39,10 +43,14 @@ def _version() -> str:
         return "unknown"
 
 
-def _resolve(chip: str) -> Chip:
+def _rulebook(request: Request) -> Rulebook:
+    return services(request).rulebook
+
+
+def _resolve(request: Request, chip: str) -> Chip:
     """A catalogue chip named in the path: an unknown one is 404, listing the closest ids."""
     try:
-        return default_rulebook().catalogue.resolve(chip)
+        return _rulebook(request).catalogue.resolve(chip)
     except UnknownChipError as exc:
         raise ApiError(404, "unknown_chip", str(exc), {"candidates": list(exc.candidates)}) from None
 
@@ -54,7 +62,8 @@ async def health(request: Request) -> Response:
         {
             "status": "ok",
             "version": _version(),
-            "rulebook_version": default_rulebook().version,
+            "rulebook_version": state.rulebook.version,
+            "lists_snapshot": state.rulebook.restricted_parties.snapshot_id,
             "ledger": describe_target(state.ledgers.target),
         }
     )
@@ -67,10 +76,11 @@ async def whoami(principal: AnalystKey) -> dict[str, Any]:
 
 @router.get("/chips", tags=["core"], summary="The chip catalogue")
 async def chips(
+    request: Request,
     _: AnalystKey,
     vendor: Annotated[str | None, Query(description="Only this vendor (case-insensitive).")] = None,
 ) -> Response:
-    catalogue = default_rulebook().catalogue
+    catalogue = _rulebook(request).catalogue
     if vendor is not None and vendor.casefold() not in {v.casefold() for v in catalogue.vendors()}:
         raise WhereError(
             ("query",),
@@ -81,15 +91,15 @@ async def chips(
 
 
 @router.get("/chips/{chip}", tags=["core"], summary="One catalogue chip, by id or common name")
-async def chip(chip: str, _: AnalystKey) -> Response:
-    return respond(_resolve(chip).to_dict())
+async def chip(request: Request, chip: str, _: AnalystKey) -> Response:
+    return respond(_resolve(request, chip).to_dict())
 
 
 @router.get("/classify/{chip}", tags=["core"], summary="Classify a catalogue chip under ECCN 3A090")
-async def classify_by_id(chip: str, _: AnalystKey, as_of: AsOf = None) -> Response:
+async def classify_by_id(request: Request, chip: str, _: AnalystKey, as_of: AsOf = None) -> Response:
     on = query_date(as_of, "as_of", today())
     assert on is not None
-    return respond(classify_chip(_resolve(chip), on).to_dict())
+    return respond(classify_chip(_resolve(request, chip), on, rulebook=_rulebook(request)).to_dict())
 
 
 @router.post(
@@ -102,7 +112,7 @@ async def classify_spec(request: Request, _: AnalystKey, as_of: AsOf = None) -> 
     on = query_date(as_of, "as_of", today())
     assert on is not None
     spec = parse_spec(await read_json(request))
-    return respond(classify_chip(spec, on).to_dict())
+    return respond(classify_chip(spec, on, rulebook=_rulebook(request)).to_dict())
 
 
 @router.post(
@@ -128,12 +138,13 @@ async def decide(
     if check:
         decision = await services(request).ledger(lambda ledger: ledger.check(shipment, on))
     else:
-        decision = decide_shipment(shipment, on)
+        decision = decide_shipment(shipment, on, rulebook=_rulebook(request))
     return respond(decision.to_dict())
 
 
 @router.get("/timeline/{chip}", tags=["core"], summary="How a chip's class (or, with `to`, a decision) changed")
 async def timeline(
+    request: Request,
     chip: str,
     _: AnalystKey,
     to: Annotated[
@@ -142,17 +153,18 @@ async def timeline(
     since: Annotated[str | None, Query(alias="from", description="First date to show.")] = None,
     until: Annotated[str | None, Query(description="Last date to consider.")] = None,
 ) -> Response:
-    found = _resolve(chip)
+    found = _resolve(request, chip)
+    book = _rulebook(request)
     start = query_date(since, "from", dt.date(2022, 1, 1))
     end = query_date(until, "until")
     assert start is not None
     if to is None:
-        periods = classification_timeline(found, start=start, end=end)
+        periods = classification_timeline(found, start=start, end=end, rulebook=book)
     else:
         try:
             country = parse_country(to, "to")
         except InputError as exc:
             raise WhereError(("query",), exc) from None
         assert country is not None
-        periods = decision_timeline(found, country, start=start, end=end)
+        periods = decision_timeline(found, country, start=start, end=end, rulebook=book)
     return respond({"chip": found.id, "to": to, "periods": [p.to_dict() for p in periods]})

@@ -2,7 +2,8 @@
 
 The body and the answer are the `chipgate screen --json` contract (docs/contracts.md):
 the route reads the body with `chipgate.screening.screen_with`, so a field the CLI
-refuses is refused here too, as a 422 naming it.
+refuses is refused here too, as a 422 naming it. It screens against the service's list
+snapshot, the one its decisions use (`chipgate serve --lists`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from chipgate.errors import InputError
 from chipgate.screening import MAX_NAME_CHARS, Fields, screen_with
 from chipgate.service import schemas
-from chipgate.service.deps import AnalystKey, read_json, respond
+from chipgate.service.deps import AnalystKey, read_json, respond, services
 
 router = APIRouter(prefix="/v1")
 
@@ -106,6 +107,7 @@ async def screen(request: Request, _: AnalystKey) -> Response:
         body["name"],
         body.get("country"),
         identifiers=body.get("identifiers", ()),
+        lists=services(request).rulebook.restricted_parties,
         list_codes=body.get("lists"),
         fields=HTTP_FIELDS,
     )
