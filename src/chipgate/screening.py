@@ -162,12 +162,14 @@ def screen(
 
     `country` (ISO 3166 alpha-2) and `identifiers` ("SCHEME:VALUE", e.g. "USCC:9111...")
     are evidence the matcher weighs. `lists` is the snapshot to screen against: a
-    `RestrictedPartyList`, or None / "active" (the one chosen with `chipgate lists use`,
-    else the shipped one), "shipped", a stored snapshot's id or a list file. `list_codes`
-    limits the search to those lists (e.g. ("EL",)). Bad input raises `InputError`
-    naming the argument.
+    `RestrictedPartyList`, "shipped" (the default: a library call does not depend on what
+    a user chose on the command line), "active" (the one chosen with `chipgate lists use`,
+    else the shipped one), a stored snapshot's id or a list file. `list_codes` limits the
+    search to those lists (e.g. ("EL",)). Bad input raises `InputError` naming the argument.
     """
-    return screen_with(name, country, identifiers=identifiers, lists=lists, list_codes=list_codes)
+    return screen_with(
+        name, country, identifiers=identifiers, lists="shipped" if lists is None else lists, list_codes=list_codes
+    )
 
 
 def screen_with(

@@ -124,10 +124,7 @@ def create_app(
 
     app.mount("/dashboard", StaticFiles(directory=STATIC, html=True), name="dashboard")
     # Added first, so it sits inside the body limit: a body over the limit is a 413 on both ways.
-    # The short way decides with the shipped rulebook only; with any other, every decision
-    # goes through the route, which uses the service's.
-    if book is default_rulebook():
-        app.add_middleware(DecideFastPath, services=app.state.services)
+    app.add_middleware(DecideFastPath, services=app.state.services)
     app.add_middleware(BodyLimit, max_body=max_body)
     return app
 

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chipgate.decide import decide
 from chipgate.inputs import parse_shipment
+from chipgate.rulebook import Rulebook
 from chipgate.service.deps import Services, encode
 
 PATH = "/v1/decide"
@@ -55,7 +56,7 @@ class DecideFastPath:
             return
         received: list[Message] = []
         body = await _read(receive, received)
-        answer = None if body is None else _answer(body, on)
+        answer = None if body is None else _answer(body, on, self.services.rulebook)
         if answer is None:
             await self.app(scope, _replay(received, receive), send)
             return
@@ -124,12 +125,12 @@ async def _read(receive: Receive, received: list[Message]) -> bytes | None:
             return b"".join(chunks)
 
 
-def _answer(body: bytes, on: dt.date | None) -> bytes | None:
-    """The encoded decision, or None when anything about it is not plain: the route then
-    produces the error (or the same answer) in its own words."""
+def _answer(body: bytes, on: dt.date | None, rulebook: Rulebook) -> bytes | None:
+    """The encoded decision under the service's rulebook, or None when anything about it is
+    not plain: the route then produces the error (or the same answer) in its own words."""
     try:
         data: Any = json.loads(body)
-        return encode(decide(parse_shipment(data), on).to_dict())
+        return encode(decide(parse_shipment(data), on, rulebook=rulebook).to_dict())
     except Exception:
         return None
 
