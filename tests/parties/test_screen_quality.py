@@ -5,6 +5,12 @@ labelled); docs/screening-evaluation.md has the figures and how to run the bench
 Thresholds are read from the rule data, never copied. Every floor below is the figure
 measured on 2026-11-30 (stated beside it) less a small margin, or the issue's target
 where that is stricter, so a matcher that gets worse fails here.
+
+fuzzy-v1's word lists (src/chipgate/data/name_variants.yaml) were extended after reading
+its failures on name_pairs.csv, so the figures on that file are partly in-sample.
+holdout_pairs.csv was never used to change the matcher or its word lists: its figures are
+the out-of-sample ones, and its floors only guard against the matcher getting worse. Do
+not change the matcher to pass pairs of the held-out set; add new held-out pairs instead.
 """
 
 from __future__ import annotations
@@ -27,41 +33,64 @@ import perturb
 MATCHER = "fuzzy-v1"
 THRESHOLDS = "us.party_lists.match_thresholds"
 SEED = 7
+HOLDOUT_PATH = perturb.PAIRS_PATH.with_name("holdout_pairs.csv")
 SAMPLE = 2_000  # perturbed list names, and as many invented names
 
-# Labelled pairs; a pair is predicted `same` when the listed entry is among the query's hits
-# with strength `match` (first figure) or with any strength (second).
-# Measured: match P 1.000 R 0.710 F1 0.830; match or possible P 0.901 R 0.770 F1 0.830.
-MATCH_FLOORS = {"precision": 0.98, "recall": 0.69, "f1": 0.81}
-ANY_FLOORS = {"precision": 0.88, "recall": 0.75, "f1": 0.81}
+# Labelled pairs (name_pairs.csv, partly in-sample); a pair is predicted `same` when the
+# listed entry is among the query's hits with strength `match` (first figure) or with any
+# strength (second).
+# Measured: match P 0.996 R 0.952 F1 0.973; match or possible P 0.914 R 0.984 F1 0.948.
+MATCH_FLOORS = {"precision": 0.98, "recall": 0.93, "f1": 0.95}
+ANY_FLOORS = {"precision": 0.89, "recall": 0.96, "f1": 0.93}
 # Share of each category's positive pairs found with any strength, measured (found/pairs):
-# legal_form 27/27, case_punct 24/25, word_order 23/23, typo 29/30, han_pinyin 25/41,
-# han_translation 14/37, transliteration 35/41, alias_pair 14/24. Floors allow one pair less.
+# legal_form 27/27, case_punct 25/25, word_order 23/23, typo 30/30, han_pinyin 40/41,
+# han_translation 36/37, transliteration 39/41, alias_pair 24/24. Floors allow one pair less.
 FOUND_FLOORS = {
     "legal_form": 0.96,
-    "case_punct": 0.92,
+    "case_punct": 0.96,
     "word_order": 0.95,
-    "typo": 0.93,
-    "han_pinyin": 0.58,
-    "han_translation": 0.35,
-    "transliteration": 0.82,
-    "alias_pair": 0.54,
+    "typo": 0.96,
+    "han_pinyin": 0.95,
+    "han_translation": 0.94,
+    "transliteration": 0.92,
+    "alias_pair": 0.95,
 }
-# Negative pairs reported as `match`, measured: near_miss 0/61, sibling 0/52, unrelated 0/35.
+# ... and found as `match`, measured: legal_form 27/27, case_punct 25/25, word_order 23/23,
+# typo 30/30, han_pinyin 36/41, han_translation 36/37, transliteration 38/41, alias_pair 21/24.
+# Floors allow one pair less.
+MATCHED_FLOORS = {
+    "legal_form": 0.96,
+    "case_punct": 0.96,
+    "word_order": 0.95,
+    "typo": 0.96,
+    "han_pinyin": 0.85,
+    "han_translation": 0.94,
+    "transliteration": 0.90,
+    "alias_pair": 0.83,
+}
+# Negative pairs reported as `match`, measured: near_miss 0/61, sibling 1/52 (Higon against
+# Chengdu Haiguang Integrated Circuit, listed with the alias Hygon), unrelated 0/35.
 # Near misses may be `possible` but never `match` (the issue's requirement).
 MATCH_CEILINGS = {"near_miss": 0, "sibling": 1, "unrelated": 0}
-# Negative pairs reported with any strength, measured: near_miss 5/61, sibling 16/52, unrelated 0/35.
+# Negative pairs reported with any strength, measured: near_miss 6/61, sibling 17/52, unrelated 0/35.
 ANY_CEILINGS = {"near_miss": 7, "sibling": 18, "unrelated": 0}
 
+# Held-out pairs (holdout_pairs.csv, 281 pairs, 215 positive), the same two predictions.
+# Measured: match P 0.990 R 0.447 F1 0.615; match or possible P 0.940 R 0.507 F1 0.659.
+# The floors allow about three more false hits and five fewer found pairs.
+HOLDOUT_MATCH_FLOORS = {"precision": 0.96, "recall": 0.42, "f1": 0.59}
+HOLDOUT_ANY_FLOORS = {"precision": 0.91, "recall": 0.48, "f1": 0.63}
+
 # Perturbed list names with the right entry ranked first, measured: legal_form 1.000,
-# case_punct 1.000, word_order 1.000, typo 0.946; all 0.9865 (the issue asks for 0.98).
+# case_punct 1.000, word_order 0.998, typo 0.942; all 0.985 (the issue asks for 0.98).
 RIGHT_FIRST_FLOOR = 0.98
 RIGHT_FIRST_KIND_FLOORS = {"legal_form": 0.99, "case_punct": 0.99, "word_order": 0.99, "typo": 0.93}
-# ... and reported as `match`, measured 0.937 (typo 0.756).
-RIGHT_FIRST_MATCH_FLOOR = 0.92
-# Invented names with a `match`, measured 0/2000 (the issue allows 0.5%); with any hit, measured 0/2000.
-INVENTED_MATCH_CEILING = 0.005
-INVENTED_ANY_CEILING = 0.01
+# ... and reported as `match`, measured 0.9625 (typo 0.860).
+RIGHT_FIRST_MATCH_FLOOR = 0.95
+# Invented names with a `match`, measured 0/2000 (the issue allows 0.5%); with any hit,
+# measured 0/2000. Both ceilings allow 5 of 2000.
+INVENTED_MATCH_CEILING = 0.0025
+INVENTED_ANY_CEILING = 0.0025
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -91,11 +120,10 @@ class Judged:
     first: str  # what came first, for failure messages
 
 
-@pytest.fixture(scope="module")
-def judged(lists: RestrictedPartyList, thresholds: dict[str, float]) -> list[Judged]:
+def _judge(lists: RestrictedPartyList, thresholds: Mapping[str, float], pairs: list[perturb.Pair]) -> list[Judged]:
     index = perturb.name_index(lists.entries)
     out = []
-    for pair in perturb.load_pairs():
+    for pair in pairs:
         wanted = perturb.listed_entries(lists.entries, pair.listed, index)
         hits = _screen(lists, thresholds, pair.query)
         strengths = {hit.strength for hit in hits if hit.entry.record_id in wanted}
@@ -103,6 +131,16 @@ def judged(lists: RestrictedPartyList, thresholds: dict[str, float]) -> list[Jud
         first = f"{hits[0].entry.name!r} ({hits[0].score:.3f} {hits[0].strength})" if hits else "no hit"
         out.append(Judged(pair, strength, first))
     return out
+
+
+@pytest.fixture(scope="module")
+def judged(lists: RestrictedPartyList, thresholds: dict[str, float]) -> list[Judged]:
+    return _judge(lists, thresholds, perturb.load_pairs())
+
+
+@pytest.fixture(scope="module")
+def holdout_judged(lists: RestrictedPartyList, thresholds: dict[str, float]) -> list[Judged]:
+    return _judge(lists, thresholds, perturb.load_pairs(HOLDOUT_PATH))
 
 
 def _describe(items: list[Judged]) -> str:
@@ -129,20 +167,36 @@ def test_thresholds_come_from_rule_data_and_decide_strength(
             assert hit.strength == ("match" if hit.score >= thresholds["match"] else "possible"), (pair.query, hit)
 
 
-def test_labelled_set_is_well_formed(lists: RestrictedPartyList) -> None:
-    pairs = perturb.load_pairs()
+def _check_shape(lists: RestrictedPartyList, pairs: list[perturb.Pair]) -> None:
     index = perturb.name_index(lists.entries)
     listed_texts = {text for entry in lists.entries for text in (entry.name, *entry.aliases)}
-    assert len(pairs) >= 300
-    assert sum(not pair.same for pair in pairs) * 3 >= len(pairs)
-    assert sum(bool(HAN.search(pair.query)) for pair in pairs) >= 30
-    assert sum(bool(CYRILLIC.search(pair.query)) for pair in pairs) >= 20
     duplicates = [key for key, n in Counter((p.query, p.listed) for p in pairs).items() if n > 1]
     assert not duplicates
     for pair in pairs:
         assert pair.listed in listed_texts, f"line {pair.line}: {pair.listed!r} is not a name or alias in the list"
         assert perturb.listed_entries(lists.entries, pair.listed, index)
         assert pair.same == (pair.category not in perturb.NEGATIVE_CATEGORIES), f"line {pair.line}"
+
+
+def test_labelled_set_is_well_formed(lists: RestrictedPartyList) -> None:
+    pairs = perturb.load_pairs()
+    assert len(pairs) >= 300
+    assert sum(not pair.same for pair in pairs) * 3 >= len(pairs)
+    assert sum(bool(HAN.search(pair.query)) for pair in pairs) >= 30
+    assert sum(bool(CYRILLIC.search(pair.query)) for pair in pairs) >= 20
+    _check_shape(lists, pairs)
+
+
+def test_holdout_set_is_well_formed_and_apart_from_the_labelled_set(lists: RestrictedPartyList) -> None:
+    pairs = perturb.load_pairs(HOLDOUT_PATH)
+    assert len(pairs) >= 80
+    assert sum(not pair.same for pair in pairs) >= 30
+    assert sum(bool(HAN.search(pair.query)) for pair in pairs) >= 30
+    assert sum(bool(CYRILLIC.search(pair.query)) for pair in pairs) >= 20
+    _check_shape(lists, pairs)
+    in_sample = {pair.query for pair in perturb.load_pairs()}
+    shared = [f"line {pair.line}: {pair.query!r}" for pair in pairs if pair.query in in_sample]
+    assert not shared, "queries also in name_pairs.csv:\n" + "\n".join(shared)
 
 
 # ---- labelled pairs ---------------------------------------------------------------------------
@@ -167,6 +221,9 @@ def test_positive_pairs_found_by_category(judged: list[Judged], category: str) -
     missed = [j for j in mine if j.strength is None]
     found = 1 - len(missed) / len(mine)
     assert found >= FOUND_FLOORS[category], f"{category}: {found:.3f} found\n{_describe(missed)}"
+    not_matched = [j for j in mine if j.strength != "match"]
+    matched = 1 - len(not_matched) / len(mine)
+    assert matched >= MATCHED_FLOORS[category], f"{category}: {matched:.3f} as match\n{_describe(not_matched)}"
 
 
 @pytest.mark.parametrize("category", sorted(MATCH_CEILINGS))
@@ -176,6 +233,31 @@ def test_negative_pairs_flagged_by_category(judged: list[Judged], category: str)
     flagged = [j for j in mine if j.strength is not None]
     assert len(matched) <= MATCH_CEILINGS[category], f"{category} reported as match:\n{_describe(matched)}"
     assert len(flagged) <= ANY_CEILINGS[category], f"{category} reported:\n{_describe(flagged)}"
+
+
+@pytest.mark.parametrize(
+    ("strengths", "floors"), [(("match",), HOLDOUT_MATCH_FLOORS), (("match", "possible"), HOLDOUT_ANY_FLOORS)]
+)
+def test_holdout_pairs_precision_recall_f1(
+    holdout_judged: list[Judged], strengths: tuple[str, ...], floors: dict[str, float]
+) -> None:
+    """The out-of-sample figures; run with -rP to see them."""
+    counts = perturb.Counts.of((j.pair.same for j in holdout_judged), (j.strength in strengths for j in holdout_judged))
+    by_category = ", ".join(
+        f"{category} {sum(j.strength in strengths for j in mine)}/{len(mine)}"
+        for category in perturb.CATEGORIES
+        if (mine := [j for j in holdout_judged if j.pair.category == category])
+    )
+    print(
+        f"held-out pairs, predicted same at {' or '.join(strengths)}: P {counts.precision:.3f} "
+        f"R {counts.recall:.3f} F1 {counts.f1:.3f} ({counts}); reported by category: {by_category}"
+    )
+    missed = [j for j in holdout_judged if j.pair.same and j.strength not in strengths]
+    wrong = [j for j in holdout_judged if not j.pair.same and j.strength in strengths]
+    detail = f"{counts}\nmissed:\n{_describe(missed)}\nfalse hits:\n{_describe(wrong)}"
+    assert counts.precision >= floors["precision"], detail
+    assert counts.recall >= floors["recall"], detail
+    assert counts.f1 >= floors["f1"], detail
 
 
 def test_issue_example_han_name_finds_sophgo_through_its_pinyin_alias(
