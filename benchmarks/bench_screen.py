@@ -25,9 +25,11 @@ names whose right entry comes first (a right entry tied with the first at the sa
 counts), the share of invented names with a hit at or above the `match` threshold, and
 precision, recall and F1 on the labelled pairs of tests/parties/eval/name_pairs.csv (a
 pair is predicted the same entity when the listed entry scores at least `match`; the
-second figure uses `possible`). Then chipgate's queries per second divided by each
-anchor's. Quality figures come from the first run's queries (seed --seed), the same
-sample tests/parties/test_screen_quality.py uses at the default sizes.
+second figure uses `possible`), and the same figures on the held-out pairs of
+tests/parties/eval/holdout_pairs.csv (pairs the matcher and its word lists were never
+tuned on). Then chipgate's queries per second divided by each anchor's. Quality figures
+come from the first run's queries (seed --seed), the same sample
+tests/parties/test_screen_quality.py uses at the default sizes.
 
 Thresholds are the rule data's us.party_lists.match_thresholds (on the list's snapshot
 date), for every method: rapidfuzz scores 0-100 are divided by 100. nomenklatura is
@@ -68,6 +70,7 @@ MATCHER = "fuzzy-v1"
 THRESHOLDS = "us.party_lists.match_thresholds"
 YENTE_CUTOFF = 0.70
 PREFILTER = 20
+HOLDOUT_PATH = perturb.PAIRS_PATH.with_name("holdout_pairs.csv")
 WARMUP = 200
 
 Ranked = list[tuple[str, float]]  # (record id, score 0..1), best first
@@ -86,6 +89,7 @@ class Result:
     invented_match: float | None = None
     invented: int = 0
     pairs: dict[str, dict[str, float]] = field(default_factory=dict)
+    holdout: dict[str, dict[str, float]] = field(default_factory=dict)  # the same figures on the held-out pairs
     note: str = ""
     # Queries per wall-clock second of each timed run, and per second of this process's
     # CPU time (what other processes on the same core cannot take away); `qps` and
@@ -345,7 +349,9 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin the process to")
     parser.add_argument("--nk-full", type=int, default=30, help="queries for nomenklatura's full scan")
     parser.add_argument("--nk-prefilter", type=int, default=400, help="queries for nomenklatura behind the prefilter")
-    parser.add_argument("--misses", action="store_true", help="also print chipgate's misses on the labelled pairs")
+    parser.add_argument(
+        "--misses", action="store_true", help="also print chipgate's misses on the labelled and held-out pairs"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
 
@@ -363,6 +369,8 @@ def main() -> None:
     pairs = perturb.load_pairs()
     index = perturb.name_index(entries)
     wanted = [perturb.listed_entries(entries, pair.listed, index) for pair in pairs]
+    held = perturb.load_pairs(HOLDOUT_PATH)
+    held_wanted = [perturb.listed_entries(entries, pair.listed, index) for pair in held]
 
     def before() -> None:
         clear_name_caches(lists)
@@ -374,6 +382,7 @@ def main() -> None:
     result = timed_runs("chipgate fuzzy-v1", chipgate.hits, query_sets, limits["match"], before)
     result.build_seconds = chipgate.build_seconds
     result.pairs, chip_scores = pair_figures(chipgate.pair_score, pairs, wanted, limits)
+    result.holdout, chip_held_scores = pair_figures(chipgate.pair_score, held, held_wanted, limits)
     results.append(result)
 
     rapid = RapidfuzzMethod(entries, limits["possible"])
@@ -382,11 +391,14 @@ def main() -> None:
     result = timed_runs("rapidfuzz scan", rapid.hits, query_sets, limits["match"], before)
     result.build_seconds = rapid.build_seconds
     result.pairs, _ = pair_figures(rapid.pair_score, pairs, wanted, limits)
+    result.holdout, _ = pair_figures(rapid.pair_score, held, held_wanted, limits)
     results.append(result)
 
     nk_runs: list[tuple[Result, list[Ranked], list[Query]]] = []
     nk_pairs: dict[str, dict[str, float]] = {}
     nk_pair_scores: list[float] = []
+    nk_held: dict[str, dict[str, float]] = {}
+    nk_held_scores: list[float] = []
     for label, count, prefilter in (
         ("nomenklatura full scan", args.nk_full, None),
         (f"nomenklatura top-{PREFILTER} prefilter", args.nk_prefilter, rapid),
@@ -400,7 +412,8 @@ def main() -> None:
         result.build_seconds = method.build_seconds
         if not nk_pairs:
             nk_pairs, nk_pair_scores = pair_figures(method.pair_score, pairs, wanted, limits)
-        result.pairs = nk_pairs
+            nk_held, nk_held_scores = pair_figures(method.pair_score, held, held_wanted, limits)
+        result.pairs, result.holdout = nk_pairs, nk_held
         result.note = "labelled pairs scored pairwise with logic-v1: the same figures for both nomenklatura rows"
         results.append(result)
         nk_runs.append((result, answers, chosen))
@@ -409,12 +422,15 @@ def main() -> None:
         quality(at_cutoff, chosen, answers, YENTE_CUTOFF)
         counts = perturb.Counts.of((p.same for p in pairs), (s >= YENTE_CUTOFF for s in nk_pair_scores))
         at_cutoff.pairs = {"match": {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1}}
+        counts = perturb.Counts.of((p.same for p in held), (s >= YENTE_CUTOFF for s in nk_held_scores))
+        at_cutoff.holdout = {"match": {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1}}
         at_cutoff.note = f"quality with {YENTE_CUTOFF} as the match threshold (yente's default); timing as above"
         results.append(at_cutoff)
     load_after = os.getloadavg()
 
     chip_qps, chip_cpu_qps = results[0].qps, results[0].cpu_qps
     categories = category_figures(pairs, chip_scores, limits)
+    held_categories = category_figures(held, chip_held_scores, limits)
     if args.json:
         print(
             json.dumps(
@@ -440,6 +456,7 @@ def main() -> None:
                             "invented_match": r.invented_match,
                             "invented": r.invented,
                             "pairs": r.pairs,
+                            "holdout_pairs": r.holdout,
                             "chipgate_speedup": chip_cpu_qps / r.cpu_qps if r.cpu_qps else None,
                             "chipgate_speedup_wall": chip_qps / r.qps if r.qps else None,
                             "note": r.note,
@@ -447,6 +464,7 @@ def main() -> None:
                         for r in results
                     ],
                     "chipgate_categories": categories,
+                    "chipgate_holdout_categories": held_categories,
                 },
                 indent=2,
             )
@@ -474,11 +492,20 @@ def main() -> None:
     print("q/CPU-s: queries per second of the process's own CPU time, median of the runs")
     print("x: chipgate's q/CPU-s divided by the method's.")
     print("build: " + ", ".join(f"{r.method} {r.build_seconds:.2f} s" for r in results if r.build_seconds))
-    print("chipgate on the labelled pairs by category (found = match or possible; match):")
+    print(f"held-out pairs ({HOLDOUT_PATH.name}, {len(held)} pairs): P/R/F1 at match, at match or possible")
+    for r in results:
+        if r.holdout:
+            print(f"  {r.method:<36} {_prf(r.holdout.get('match')):>14} {_prf(r.holdout.get('match_or_possible')):>14}")
+    print("chipgate by category (found = match or possible; match), labelled pairs | held-out pairs:")
     for category, row in categories.items():
-        print(f"  {category:<16} {row['pairs']:>3} pairs  found {row['found']:>3}  match {row['match']:>3}")
+        other = held_categories[category]
+        print(
+            f"  {category:<16} {row['pairs']:>3} pairs  found {row['found']:>3}  match {row['match']:>3}"
+            f"  | {other['pairs']:>3} pairs  found {other['found']:>3}  match {other['match']:>3}"
+        )
     if args.misses:
-        print_misses(lists, limits, pairs, wanted)
+        print_misses(lists, limits, pairs, wanted, "the labelled pairs")
+        print_misses(lists, limits, held, held_wanted, "the held-out pairs")
 
 
 def category_figures(
@@ -500,8 +527,9 @@ def print_misses(
     limits: dict[str, float],
     pairs: Sequence[perturb.Pair],
     wanted: Sequence[frozenset[str]],
+    title: str,
 ) -> None:
-    print("chipgate's wrong answers on the labelled pairs (positive not a match, negative reported):")
+    print(f"chipgate's wrong answers on {title} (positive not a match, negative reported):")
     for pair, ids in zip(pairs, wanted, strict=True):
         found = lists.screen(pair.query, matcher=MATCHER, thresholds=limits)
         mine = [hit for hit in found if hit.entry.record_id in ids]
