@@ -268,6 +268,9 @@ class PartyHit:
     entry_fingerprint: str = ""
     # The list snapshot the party was screened against.
     snapshot: str = ""
+    # Whether a match on this entry changes what the shipment needs (a licence, or a block);
+    # a hit on a list that is only a warning is not. Only binding possible hits need clearing.
+    binding: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,6 +286,7 @@ class PartyHit:
             "strength": self.strength,
             "entry_fingerprint": self.entry_fingerprint,
             "snapshot": self.snapshot,
+            "binding": self.binding,
         }
 
 

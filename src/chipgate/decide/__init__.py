@@ -10,12 +10,19 @@ can be replayed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from chipgate.classify import classify
 from chipgate.decide.china_import import china_import, prohibitions
 from chipgate.decide.context import Facts
 from chipgate.decide.duties import duties
-from chipgate.decide.screening import blocking_reasons, clearance_requirement, screen_parties, screening_reasons
+from chipgate.decide.screening import (
+    blocking_reasons,
+    clearance_requirement,
+    screen_parties,
+    screening_reasons,
+    with_binding,
+)
 from chipgate.decide.us_export import us_export
 from chipgate.model import Chip, Decision, Outcome, Requirement, Shipment
 from chipgate.rulebook import Rulebook, default_rulebook
@@ -44,6 +51,7 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         classification=classification,
         party_hits=screen_parties(shipment, book, rules),
     )
+    facts = replace(facts, party_hits=with_binding(facts))
     reasons = list(classification.reasons)
     export, export_reasons = us_export(facts)
     reasons += export_reasons

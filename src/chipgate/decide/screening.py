@@ -17,6 +17,7 @@ one parameter per list in `rules/us/party_lists.yaml` (the Entity List's in
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from chipgate.decide.context import Facts
@@ -135,6 +136,28 @@ def license_hits(facts: Facts) -> list[tuple[PartyHit, str, DatedValue]]:
     return found
 
 
+def binds(hit: PartyHit, facts: Facts) -> bool:
+    """Whether a match on `hit`'s entry changes what this shipment needs: a US licence
+    (Entity List; MEU for the items its rule names), or a block."""
+    exporting = facts.shipment.kind != "import"
+    entity_list = facts.rules.get(ENTITY_LIST)
+    if entity_list is not None and hit.list_code in entity_list.value["lists"]:
+        return exporting
+    found = list_consequences(facts.rules).get(hit.list_code)
+    if found is None:
+        return False
+    _, dated = found
+    effect = dated.value["effect"]
+    if effect == "license_required":
+        return exporting and _item_in_scope(facts, dated.value)
+    return _blocks(effect, hit, facts.shipment)
+
+
+def with_binding(facts: Facts) -> tuple[PartyHit, ...]:
+    """The hits, each marked with whether it binds this shipment (see `binds`)."""
+    return tuple(replace(hit, binding=binds(hit, facts)) for hit in facts.party_hits)
+
+
 def _blocks(effect: str, hit: PartyHit, s: Shipment) -> bool:
     if effect == "blocked":
         return True
@@ -174,15 +197,13 @@ def blocking_reasons(facts: Facts) -> list[Reason]:
 
 
 def screening_reasons(facts: Facts) -> list[Reason]:
-    """Matches shown as red flags, and possible matches waiting for an analyst."""
+    """Possible matches waiting for an analyst, and hits shown as red flags only."""
     consequences = list_consequences(facts.rules)
-    entity_list = facts.rules.get(ENTITY_LIST)
-    licensing_lists = set(entity_list.value["lists"]) if entity_list else set()
     thresholds = facts.rules.get(THRESHOLDS)
     reasons: list[Reason] = []
     for hit in facts.party_hits:
         listed = f"the {hit.list_name} entry {hit.entry_name!r} (list snapshot {hit.snapshot})"
-        if hit.strength == "possible":
+        if hit.strength == "possible" and hit.binding:
             if thresholds is None:
                 continue
             reasons.append(
@@ -196,19 +217,15 @@ def screening_reasons(facts: Facts) -> list[Reason]:
                 )
             )
             continue
-        if hit.list_code in licensing_lists or hit.list_code not in consequences:
+        if hit.binding or hit.list_code not in consequences:
             continue
         _, dated = consequences[hit.list_code]
-        effect = dated.value["effect"]
-        if _blocks(effect, hit, facts.shipment) or (
-            effect == "license_required" and _item_in_scope(facts, dated.value)
-        ):
-            continue
+        what = "matches" if hit.strength == "match" else f"possibly matches (score {hit.score:.2f})"
         reasons.append(
             _reason(
                 f"screening.{hit.list_code}",
                 dated,
-                f"Red flag: {_who(hit)} matches {listed}" + _why_only_a_flag(effect, dated.value, facts),
+                f"Red flag: {_who(hit)} {what} {listed}" + _why_only_a_flag(dated.value["effect"], dated.value, facts),
                 hit,
             )
         )
@@ -225,8 +242,8 @@ def _why_only_a_flag(effect: str, value: Mapping[str, Any], facts: Facts) -> str
 
 
 def clearance_requirement(facts: Facts) -> Requirement | None:
-    """An analyst's clearance, when any party only possibly matches a listed entry."""
-    possible = [hit for hit in facts.party_hits if hit.strength == "possible"]
+    """An analyst's clearance, when any party possibly matches an entry that would bind the shipment."""
+    possible = [hit for hit in facts.party_hits if hit.strength == "possible" and hit.binding]
     if not possible:
         return None
     names = ", ".join(sorted({f"{hit.query!r} ~ {hit.entry_name!r} ({hit.list_code})" for hit in possible}))

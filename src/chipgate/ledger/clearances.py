@@ -76,7 +76,8 @@ def clearance_id(raw: object, field: str = "id") -> str:
 
 
 def possible_hits(decision: Decision) -> tuple[PartyHit, ...]:
-    return tuple(hit for hit in decision.party_hits if hit.strength == "possible")
+    """The possible hits an analyst must clear: those that would bind if they were matches."""
+    return tuple(hit for hit in decision.party_hits if hit.strength == "possible" and hit.binding)
 
 
 def needs_clearance(decision: Decision) -> bool:
