@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from chipgate.batch._api import engine_for
 from chipgate.batch._io import Writer, atomic_output, format_of, open_reader
 from chipgate.batch._ledger import LedgerCheck
+from chipgate.batch._row_errors import FIRST_ERRORS, StrictStop, row_error
 from chipgate.batch._settings import BATCH_ROWS
 from chipgate.errors import ChipgateError
 from chipgate.rulebook import Rulebook, default_rulebook
@@ -31,16 +32,6 @@ T = TypeVar("T")
 _DONE = object()
 # Batches in flight per stage; bounds memory to a few batches whatever the book's size.
 _DEPTH = 2
-# Errors listed when --strict stops.
-FIRST_ERRORS = 10
-
-
-class StrictStop(ChipgateError):
-    """--strict found rows that cannot be decided; `errors` lists the first of them."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("rows that cannot be decided:\n" + "\n".join(errors))
 
 
 @dataclass
@@ -90,7 +81,7 @@ def row_errors(table: pa.Table, offset: int, limit: int) -> list[str]:
     taken = table.take(pa.array(rows, pa.int64()))
     ids = taken.column("id").to_pylist() if "id" in table.schema.names else [None] * len(rows)
     return [
-        f"row {offset + row + 1}" + (f" (id {ident})" if ident is not None else "") + f": {message}"
+        row_error(offset + row + 1, ident, message)
         for row, ident, message in zip(rows, ids, taken.column("error").to_pylist(), strict=True)
     ]
 
@@ -225,7 +216,7 @@ def decide_file(
                     offset = summary.rows
                     summary.add(table, offset)
                     if strict and summary.errors:
-                        raise StrictStop(summary.first_errors)
+                        raise StrictStop(summary.first_errors, "decided")
                     if background is not None:
                         background.write(table)
                     if progress is not None:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from chipgate.batch._row_errors import StrictStop
 from chipgate.batch._settings import BATCH_ROWS, FORMATS
 from chipgate.errors import InputError
 from chipgate.shell import EXIT_BAD_INPUT, console, emit_json, err_console, fail, parse_date, user_errors
@@ -81,6 +83,29 @@ def _progress(total: int | None, enabled: bool) -> Iterator[Callable[[int], None
         yield advance
 
 
+@contextmanager
+def _strict_stops() -> Iterator[None]:
+    """When --strict stops a run: the first rows that cannot be decided or screened, and exit 2."""
+    try:
+        yield
+    except StrictStop as stop:
+        err_console.print(f"[bold red]error:[/] --strict: rows that cannot be {stop.action} (nothing written):")
+        _print_rows(stop.errors, err_console)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _print_rows(lines: list[str], where: Console) -> None:
+    for line in lines:
+        where.print(f"  {line}", highlight=False, markup=False)
+
+
+def _show_pace_and_first_errors(summary: Summary | ScreenSummary, action: str) -> None:
+    console.print(f"{summary.seconds:.2f} s, {summary.rows_per_second:,.0f} rows/s", highlight=False)
+    if summary.first_errors:
+        console.print(f"[bold]First rows that cannot be {action}[/] (see the error column):")
+        _print_rows(summary.first_errors, console)
+
+
 def _parse_day(raw: str | None, field: str) -> dt.date | None:
     return None if raw is None else parse_date(raw, field)
 
@@ -120,7 +145,7 @@ def decide_command(
     json_out: JsonOut = False,
 ) -> None:
     """Decide every row of an order book and write the decisions."""
-    from chipgate.batch._run import StrictStop, decide_file  # Arrow and Polars load only when used
+    from chipgate.batch._run import decide_file  # Arrow and Polars load only when used
 
     if scheduler and engine != "dask":
         fail("--scheduler: needs --engine dask")
@@ -128,27 +153,21 @@ def decide_command(
         on = _parse_day(as_of, "--as-of")
         book = _rulebook(lists)
         total = _row_count(source)
-        try:
-            with _progress(total, not json_out) as advance:
-                summary = decide_file(
-                    source,
-                    output,
-                    input_format=input_format,
-                    output_format=output_format,
-                    on=on,
-                    rulebook=book,
-                    strict=strict,
-                    ledger=ledger,
-                    engine=engine,
-                    scheduler=scheduler,
-                    batch_rows=batch_rows,
-                    progress=advance,
-                )
-        except StrictStop as stop:
-            err_console.print("[bold red]error:[/] --strict: rows that cannot be decided (nothing written):")
-            for line in stop.errors:
-                err_console.print(f"  {line}", highlight=False, markup=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+        with _strict_stops(), _progress(total, not json_out) as advance:
+            summary = decide_file(
+                source,
+                output,
+                input_format=input_format,
+                output_format=output_format,
+                on=on,
+                rulebook=book,
+                strict=strict,
+                ledger=ledger,
+                engine=engine,
+                scheduler=scheduler,
+                batch_rows=batch_rows,
+                progress=advance,
+            )
     if json_out:
         emit_json(summary.to_dict())
     else:
@@ -175,11 +194,7 @@ def _show_summary(summary: Summary) -> None:
     if summary.errors:
         table.add_row("[red]error[/]", f"{summary.errors:,}")
     console.print(table)
-    console.print(f"{summary.seconds:.2f} s, {summary.rows_per_second:,.0f} rows/s", highlight=False)
-    if summary.first_errors:
-        console.print("[bold]First rows that cannot be decided[/] (see the error column):")
-        for line in summary.first_errors:
-            console.print(f"  {line}", highlight=False, markup=False)
+    _show_pace_and_first_errors(summary, "decided")
 
 
 @app.command("replay")
@@ -295,32 +310,25 @@ def screen_command(
     rows that cannot be screened (an empty name, a bad country) are written with
     their error. Exit 0 whether or not there are hits.
     """
-    from chipgate.batch.screen import StrictStop, screen_file  # Arrow loads only when used
+    from chipgate.batch.screen import screen_file  # Arrow loads only when used
 
-    with user_errors():
-        try:
-            with _progress(_row_count(source), not json_out) as advance:
-                summary = screen_file(
-                    source,
-                    output,
-                    input_format=input_format,
-                    output_format=output_format,
-                    lists=lists,
-                    list_codes=list_codes or None,
-                    min_strength=min_strength,
-                    name_column=name_column,
-                    country_column=country_column,
-                    id_column=id_column,
-                    identifiers_column=identifiers_column,
-                    strict=strict,
-                    batch_rows=batch_rows,
-                    progress=advance,
-                )
-        except StrictStop as stop:
-            err_console.print("[bold red]error:[/] --strict: rows that cannot be screened (nothing written):")
-            for line in stop.errors:
-                err_console.print(f"  {line}", highlight=False, markup=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+    with user_errors(), _strict_stops(), _progress(_row_count(source), not json_out) as advance:
+        summary = screen_file(
+            source,
+            output,
+            input_format=input_format,
+            output_format=output_format,
+            lists=lists,
+            list_codes=list_codes or None,
+            min_strength=min_strength,
+            name_column=name_column,
+            country_column=country_column,
+            id_column=id_column,
+            identifiers_column=identifiers_column,
+            strict=strict,
+            batch_rows=batch_rows,
+            progress=advance,
+        )
     if json_out:
         emit_json(summary.to_dict())
     else:
@@ -343,8 +351,4 @@ def _show_screen_summary(summary: ScreenSummary) -> None:
         f"snapshot {summary.snapshot}, matcher {summary.matcher}",
         highlight=False,
     )
-    console.print(f"{summary.seconds:.2f} s, {summary.rows_per_second:,.0f} rows/s", highlight=False)
-    if summary.first_errors:
-        console.print("[bold]First rows that cannot be screened[/] (see the error column):")
-        for line in summary.first_errors:
-            console.print(f"  {line}", highlight=False, markup=False)
+    _show_pace_and_first_errors(summary, "screened")

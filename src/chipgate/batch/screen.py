@@ -25,8 +25,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from chipgate.batch._io import atomic_output, format_of, open_reader
+from chipgate.batch._row_errors import FIRST_ERRORS, StrictStop, row_error
 from chipgate.batch._settings import BATCH_ROWS
-from chipgate.errors import ChipgateError, InputError
+from chipgate.errors import InputError
 from chipgate.parties import RestrictedPartyList
 from chipgate.screening import Fields, Screening, parse_list_codes, party_lists, screen_with
 
@@ -44,8 +45,6 @@ __all__ = [
 STRENGTHS = ("possible", "match")
 # Several identifiers in one cell: "USCC:9111... | DUNS:123456789", as in the list file.
 IDENTIFIER_SEPARATOR = "|"
-# Rows listed in the summary (and when --strict stops).
-FIRST_ERRORS = 10
 DEFAULT_NAME_COLUMN = "name"
 DEFAULT_COUNTRY_COLUMN = "country"
 DEFAULT_ID_COLUMN = "id"
@@ -68,14 +67,6 @@ HIT_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
 )
 
 Progress = Callable[[int], None]
-
-
-class StrictStop(ChipgateError):
-    """`strict` found rows that cannot be screened; `errors` lists the first of them."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("rows that cannot be screened:\n" + "\n".join(errors))
 
 
 @dataclass
@@ -213,9 +204,7 @@ class TableScreener:
             if isinstance(found, InputError):
                 summary.errors += 1
                 if len(summary.first_errors) < FIRST_ERRORS:
-                    summary.first_errors.append(
-                        f"row {row}" + (f" (id {ids[i]})" if ids[i] is not None else "") + f": {found}"
-                    )
+                    summary.first_errors.append(row_error(row, ids[i], found))
                 _append(out, columns.id, row, ids[i], names[i], countries[i], error=str(found))
                 continue
             strength = found.strength
@@ -378,7 +367,7 @@ def screen_file(
             seen = True
             hits = screener.screen(batch, summary.rows, summary)
             if strict and summary.errors:
-                raise StrictStop(summary.first_errors)
+                raise StrictStop(summary.first_errors, "screened")
             writer.write(hits)
             if progress is not None:
                 progress(batch.num_rows)
