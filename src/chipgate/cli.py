@@ -29,6 +29,7 @@ from chipgate.rulebook import Rulebook, default_rulebook
 from chipgate.service.cli import keys_app, serve
 from chipgate.shell import (
     EXIT_FINDING,
+    ListsOption,
     console,
     emit_json,
     parse_date,
@@ -174,14 +175,7 @@ def decide(
         typer.Option("--ledger", help="Check the authorisations on file in this ledger (path or postgresql:// URL)."),
     ] = None,
     overlay: Overlay = None,
-    lists: Annotated[
-        str | None,
-        typer.Option(
-            "--lists",
-            help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
-            "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
-        ),
-    ] = None,
+    lists: ListsOption = None,
 ) -> None:
     """Decide a shipment: US export licence and review policy, China import approval, duties.
 

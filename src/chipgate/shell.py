@@ -1,4 +1,4 @@
-"""What every command-line shell shares: consoles, JSON output, dates, and exit statuses.
+"""What every command-line shell shares: consoles, JSON output, dates, exit statuses, and --lists.
 
 Exit statuses (documented in the README): 0 done, 1 a documented finding, 2 bad input.
 """
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,6 +24,17 @@ EXIT_BAD_INPUT = 2
 
 console = Console()
 err_console = Console(stderr=True)
+
+# --lists, as every command that screens parties takes it (resolved by
+# chipgate.parties.store.resolve_lists).
+ListsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lists",
+        help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
+        "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
+    ),
+]
 
 
 def _default(value: Any) -> Any:

@@ -21,7 +21,16 @@ from rich.text import Text
 from chipgate.batch._row_errors import StrictStop
 from chipgate.batch._settings import BATCH_ROWS, FORMATS
 from chipgate.errors import InputError
-from chipgate.shell import EXIT_BAD_INPUT, console, emit_json, err_console, fail, parse_date, user_errors
+from chipgate.shell import (
+    EXIT_BAD_INPUT,
+    ListsOption,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    parse_date,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from chipgate.batch._replay import ReplayReport
@@ -45,14 +54,6 @@ OutputFormat = Annotated[
 ]
 BatchRows = Annotated[int, typer.Option("--batch-rows", min=1, help="Rows decided per step (bounds memory).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
-ScreeningLists = Annotated[
-    str | None,
-    typer.Option(
-        "--lists",
-        help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
-        "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
-    ),
-]
 
 
 class _RowsPerSecond(ProgressColumn):
@@ -140,7 +141,7 @@ def decide_command(
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default a local cluster."),
     ] = None,
-    lists: ScreeningLists = None,
+    lists: ListsOption = None,
     batch_rows: BatchRows = BATCH_ROWS,
     json_out: JsonOut = False,
 ) -> None:
@@ -208,7 +209,7 @@ def replay_command(
     ] = None,
     output_format: OutputFormat = None,
     input_format: InputFormat = None,
-    lists: ScreeningLists = None,
+    lists: ListsOption = None,
     batch_rows: BatchRows = BATCH_ROWS,
     json_out: JsonOut = False,
 ) -> None:
@@ -286,13 +287,7 @@ def screen_command(
     list_codes: Annotated[
         list[str] | None, typer.Option("--list", help="Only this list (EL, MEU, 1260H, ...); repeatable.")
     ] = None,
-    lists: Annotated[
-        str | None,
-        typer.Option(
-            "--lists",
-            help="The list snapshot: active (default), shipped, a snapshot id (`chipgate lists`) or a list file.",
-        ),
-    ] = None,
+    lists: ListsOption = None,
     min_strength: Annotated[
         str, typer.Option("--min-strength", help="Write hits of this strength or stronger: possible or match.")
     ] = "possible",

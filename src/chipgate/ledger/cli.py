@@ -29,7 +29,16 @@ from chipgate.ledger.errors import LedgerInputError
 from chipgate.ledger.ledger import Ledger
 from chipgate.ledger.model import Balance, Clearance, JournalEntry, Reservation
 from chipgate.ledger.scenario import load_scenario, run_orders, seed
-from chipgate.shell import EXIT_FINDING, console, emit_json, err_console, parse_date, read_json_input, user_errors
+from chipgate.shell import (
+    EXIT_FINDING,
+    ListsOption,
+    console,
+    emit_json,
+    err_console,
+    parse_date,
+    read_json_input,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from chipgate.rulebook import Rulebook
@@ -56,14 +65,6 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 NowOpt = Annotated[
     str | None,
     typer.Option("--now", help="The time of the operation, ISO 8601 with zone; default the clock."),
-]
-ListsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--lists",
-        help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
-        "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
-    ),
 ]
 
 
@@ -217,7 +218,7 @@ def reserve(
         str | None, typer.Option("--as-of", help="Rules in force on this date; default the shipment's.")
     ] = None,
     ledger: LedgerOpt = None,
-    lists: ListsOpt = None,
+    lists: ListsOption = None,
     actor: ActorOpt = None,
     now: NowOpt = None,
     json_out: JsonOut = False,
@@ -373,7 +374,7 @@ def plant_status(
 def check(
     source: Annotated[str, typer.Argument(help="Shipment JSON file, or '-'.")],
     ledger: LedgerOpt = None,
-    lists: ListsOpt = None,
+    lists: ListsOption = None,
     json_out: JsonOut = False,
 ) -> None:
     """Decide a shipment and say which authorisations on file cover it (nothing is held)."""
@@ -444,7 +445,7 @@ def clear(
         typer.Option("--list", help="The entry's list code, when the entry is not in the list in use."),
     ] = None,
     ledger: LedgerOpt = None,
-    lists: ListsOpt = None,
+    lists: ListsOption = None,
     now: NowOpt = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -522,7 +523,7 @@ def unclear(
 def list_clearances(
     live: Annotated[bool, typer.Option("--live", help="Only clearances not withdrawn.")] = False,
     ledger: LedgerOpt = None,
-    lists: ListsOpt = None,
+    lists: ListsOption = None,
     json_out: JsonOut = False,
 ) -> None:
     """Clearances on file, each live, lapsed (the list entry changed since) or withdrawn."""
@@ -551,7 +552,7 @@ DemoLedgerOpt = Annotated[
 
 def demo(
     ledger: DemoLedgerOpt = None,
-    lists: ListsOpt = None,
+    lists: ListsOption = None,
     json_out: JsonOut = False,
 ) -> None:
     """Seed a fresh ledger with the 2026 H200 scenario, run a small order book, show balances."""

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chipgate.screening import Fields, Screening, screen_with
-from chipgate.shell import console, emit_json, user_errors
+from chipgate.shell import ListsOption, console, emit_json, user_errors
 
 __all__ = ["screen_command", "show_screening"]
 
@@ -35,13 +35,7 @@ def screen_command(
         list[str] | None,
         typer.Option("--list", help="Only this list (EL, MEU, 1260H, UFLPA, 1286, NS-CMIC); repeatable."),
     ] = None,
-    lists: Annotated[
-        str | None,
-        typer.Option(
-            "--lists",
-            help="The list snapshot: active (default), shipped, a snapshot id (`chipgate lists`) or a list file.",
-        ),
-    ] = None,
+    lists: ListsOption = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of a table.")] = False,
 ) -> None:
     """Screen a party name against the US restricted-party lists, best hit first.

@@ -13,7 +13,7 @@ from rich.table import Table
 from chipgate.ledger import Ledger
 from chipgate.service.auth import ROLES, KeyStore
 from chipgate.service.ledger_access import describe_target, seed_if_empty
-from chipgate.shell import console, emit_json, user_errors
+from chipgate.shell import ListsOption, console, emit_json, user_errors
 
 if TYPE_CHECKING:
     from chipgate.rulebook import Rulebook
@@ -96,14 +96,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     ledger: LedgerOption = None,
-    lists: Annotated[
-        str | None,
-        typer.Option(
-            "--lists",
-            help="Screen against this list snapshot: an id from `chipgate lists`, 'shipped', or a list file "
-            "(default: the snapshot chosen with `chipgate lists use`, else the shipped one).",
-        ),
-    ] = None,
+    lists: ListsOption = None,
     seed: Annotated[
         bool | None,
         typer.Option(
