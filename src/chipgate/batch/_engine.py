@@ -407,7 +407,7 @@ class BatchEngine:
         """Load what deciding reads (chip catalogue, party lists and their matcher, country codes)
         now rather than inside the first batch, so that a caller can overlap it with reading."""
         self.rulebook.catalogue  # noqa: B018 - loads on first access
-        self.rulebook.restricted_parties.matcher()
+        self.rulebook.restricted_parties.matcher().warm()
         country_codes()
         self._version_array()
 

@@ -116,17 +116,18 @@ class FuzzyMatcher:
             self._exact.setdefault(tuple(sorted(found)), []).append(n)
             for word in unique:
                 postings.setdefault(word, []).append(n)
-        self._postings = {word: np.array(ids, dtype=np.int32) for word, ids in postings.items()}
         self._postings_list = {word: tuple(ids) for word, ids in postings.items()}
+        # As numpy arrays, made on first use by a query with many postings.
+        self._postings: dict[str, np.ndarray] = {}
         self._sizes = {word: len(ids) for word, ids in postings.items()}
         self._common = frozenset(word for word, ids in postings.items() if len(ids) > _COMMON_POSTINGS)
         self._name_weights = np.array([name.weight for name in self._names])
         self._name_weight_list = [name.weight for name in self._names]
         # Spellings one typo can reach: the listed words, and the other spellings the
         # synonyms turn into a listed word ("technologies" for "technology").
-        self._spelling: dict[str, str] = {word: word for word in self._postings}
+        self._spelling: dict[str, str] = {word: word for word in self._postings_list}
         for phrase, replacement in name_variants().synonyms.items():
-            if len(phrase) == 1 and len(replacement) == 1 and replacement[0] in self._postings:
+            if len(phrase) == 1 and len(replacement) == 1 and replacement[0] in self._postings_list:
                 self._spelling.setdefault(phrase[0], replacement[0])
         # Built on the first word not in the lists (a tenth of a second), not before.
         self._by_deletion: dict[str, list[str]] | None = None
@@ -204,12 +205,14 @@ class FuzzyMatcher:
         for n in exact:
             yield n, 1.0, {"words": 1.0, "characters": 1.0}
         query_words = self._query_words(found)
+        if not query_words:
+            return  # nothing left but misspelt legal forms
         options = [self._options(word) for word in query_words]
         query_weight = sum(
             self._weights[alternatives[0][0]] if alternatives else self._unseen(word)
             for word, alternatives in zip(query_words, options, strict=True)
         )
-        text = " ".join(sorted(found))
+        text = " ".join(sorted(query_words))
         names = self._names
         # A misspelt place is still that place.
         query_places = self._places.intersection(found, (words[0][0] for words in options if words))
@@ -234,6 +237,11 @@ class FuzzyMatcher:
                 features["places"] = 0.0
             yield n, score, features
 
+    def warm(self) -> None:
+        """Build now what the first query would otherwise build (the typo index)."""
+        if self._by_deletion is None:
+            self._by_deletion = self._deletion_index()
+
     def _deletion_index(self) -> dict[str, list[str]]:
         """Each spelling, and each of its one-letter deletions -> the spellings it comes from."""
         index: dict[str, list[str]] = {}
@@ -252,7 +260,7 @@ class FuzzyMatcher:
         i = 0
         while i < len(found):
             pair = found[i] + found[i + 1] if i + 1 < len(found) else ""
-            if pair in self._postings:
+            if pair in self._postings_list:
                 joined.append(pair)
                 i += 2
             else:
@@ -260,7 +268,7 @@ class FuzzyMatcher:
                 i += 1
         out: list[str] = []
         for word in joined:
-            if word in self._postings or len(word) < _MIN_TYPO_LENGTH:
+            if word in self._postings_list or len(word) < _MIN_TYPO_LENGTH:
                 out.append(word)
             elif _is_legal_form_typo(word):
                 continue
@@ -271,7 +279,7 @@ class FuzzyMatcher:
         return tuple(dict.fromkeys(out))
 
     def _split(self, word: str) -> list[str]:
-        postings = self._postings
+        postings = self._postings_list
         splits = [
             (word[:i], word[i:]) for i in range(3, len(word) - 2) if word[:i] in postings and word[i:] in postings
         ]
@@ -282,7 +290,7 @@ class FuzzyMatcher:
 
     def _options(self, word: str) -> list[tuple[str, float]]:
         """The listed words `word` may be: itself, else those one typo away, best first."""
-        if word in self._postings:
+        if word in self._postings_list:
             return [(word, 1.0)]
         if len(word) < _MIN_TYPO_LENGTH:
             return []
@@ -348,13 +356,13 @@ class FuzzyMatcher:
         for alternatives in options:
             if len(alternatives) == 1:
                 word, sim = alternatives[0]
-                ids = self._postings[word]
+                ids = self._array(word)
                 shared[ids] += self._weights[word] * sim
                 touched.append(ids)
             elif alternatives:
                 best = np.zeros(len(self._names))
                 for word, sim in alternatives:
-                    ids = self._postings[word]
+                    ids = self._array(word)
                     best[ids] = np.maximum(best[ids], self._weights[word] * sim)
                     touched.append(ids)
                 shared += best
@@ -365,6 +373,12 @@ class FuzzyMatcher:
             keep = np.argpartition(-estimate, _CANDIDATES)[:_CANDIDATES]
             ids = ids[keep]
         return dict(zip(ids.tolist(), shared[ids].tolist(), strict=True))
+
+    def _array(self, word: str) -> np.ndarray:
+        found = self._postings.get(word)
+        if found is None:
+            found = self._postings[word] = np.array(self._postings_list[word], dtype=np.int32)
+        return found
 
     def _few_shared(self, options: list[list[tuple[str, float]]]) -> dict[int, float]:
         """Shared weight per name for queries whose words are rare: plain loops beat numpy's per-call cost."""

@@ -43,6 +43,9 @@ class Matcher(Protocol):
         floor: float = 0.0,
     ) -> tuple[NameMatch, ...]: ...
 
+    def warm(self) -> None:
+        """Build now whatever the first query would build, so a caller can do it while it waits."""
+
 
 def _entry_order(entry: ListEntry) -> tuple[str, str]:
     return entry.list_code, entry.record_id
@@ -72,6 +75,9 @@ class NormalizedExactMatcher:
         matcher = cls.__new__(cls)
         matcher._index = dict(hits)
         return matcher
+
+    def warm(self) -> None:
+        """Nothing to build: the index is complete once made."""
 
     def hits(self) -> dict[str, tuple[tuple[ListEntry, str], ...]]:
         """Normalised name -> (entry, the entry's name as written) pairs, in match order."""
