@@ -35,7 +35,7 @@ from chipgate.ledger.errors import LedgerInputError
 from chipgate.ledger.errors import UnknownClearance as UnknownClearance
 from chipgate.ledger.model import Clearance
 from chipgate.model import Decision, PartyHit, Reason
-from chipgate.parties import ListEntry
+from chipgate.parties import ListEntry, RestrictedPartyList
 
 REQUIREMENT = "screening_clearance"
 CITATION = "15 CFR Part 732, Supplement No. 3 (BIS 'Know Your Customer' Guidance and Red Flags)"
@@ -70,6 +70,49 @@ def clearance_id(raw: object, field: str = "id") -> str:
     if found is None:
         raise LedgerInputError(field, f"{text!r} is not a clearance id; they read CLR-1, CLR-2, ...")
     return f"{ID_PREFIX}{int(found.group(1))}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedEntry:
+    """What a new clearance records of the list entry it clears."""
+
+    entry_fingerprint: str
+    list_code: str
+    # The snapshot that holds the version cleared: the list in use's, or "" for another version.
+    snapshot: str
+    # The entry as the list in use reads, when that list holds it.
+    in_use: ListEntry | None
+
+
+def cleared_entry(
+    in_use: RestrictedPartyList,
+    record_id: str,
+    fingerprint: str | None,
+    list_code: str | None,
+    *,
+    elsewhere: str,
+) -> ClearedEntry:
+    """The version, list code and snapshot that a clearance of entry `record_id` records.
+
+    Without `fingerprint`, the version is the one in the list in use, which must hold the
+    entry; an entry it does not hold needs `fingerprint` and `list_code` (`elsewhere` says
+    how to give them). Errors name the ledger's fields, `record_id` and `list_code`.
+    """
+    listed = next((e for e in in_use.entries if e.record_id == record_id), None)
+    if listed is None and fingerprint is None:
+        raise LedgerInputError(
+            "record_id",
+            f"{record_id!r} is not an entry of the list snapshot in use ({in_use.snapshot_id}); {elsewhere}",
+        )
+    if listed is None and not list_code:
+        raise LedgerInputError("list_code", f"{record_id!r} is not in the list in use: name its list code")
+    return ClearedEntry(
+        entry_fingerprint=fingerprint or (listed.fingerprint if listed else ""),
+        list_code=listed.list_code if listed else (list_code or ""),
+        # The snapshot is named only when the version cleared is the one it holds.
+        snapshot=in_use.snapshot_id if listed is not None and fingerprint in (None, listed.fingerprint) else "",
+        in_use=listed,
+    )
 
 
 # ---- which hits a clearance covers -------------------------------------------------------
@@ -160,6 +203,10 @@ def missing(decision: Decision, clearances: Iterable[Clearance]) -> tuple[str, .
     return tuple(_missing_text(s) for s in found if not s.cleared)
 
 
+def _reason(text: str, facts: dict[str, Any]) -> Reason:
+    return Reason(rule=RULE, citation=CITATION, effective_from=None, text=text, facts=facts)
+
+
 def _reasons(found: Sequence[HitStanding]) -> list[Reason]:
     reasons = []
     for s in found:
@@ -174,29 +221,19 @@ def _reasons(found: Sequence[HitStanding]) -> list[Reason]:
         if s.clearance is not None:
             c = s.clearance
             reasons.append(
-                Reason(
-                    rule=RULE,
-                    citation=CITATION,
-                    effective_from=None,
-                    text=(
-                        f"Possible match cleared by {c.id} ({c.actor}, {c.created_at.date().isoformat()}):"
-                        f" the {hit.role.replace('_', ' ')} {hit.query!r} is not {hit.list_code} entry"
-                        f" {hit.record_id} ({hit.entry_name!r}): {c.reason}"
-                    ),
-                    facts={**facts, "clearance": c.id, "cleared_by": c.actor, "cleared_at": c.created_at.isoformat()},
+                _reason(
+                    f"Possible match cleared by {c.id} ({c.actor}, {c.created_at.date().isoformat()}):"
+                    f" the {hit.role.replace('_', ' ')} {hit.query!r} is not {hit.list_code} entry"
+                    f" {hit.record_id} ({hit.entry_name!r}): {c.reason}",
+                    {**facts, "clearance": c.id, "cleared_by": c.actor, "cleared_at": c.created_at.isoformat()},
                 )
             )
         for c in s.lapsed:
             reasons.append(
-                Reason(
-                    rule=RULE,
-                    citation=CITATION,
-                    effective_from=None,
-                    text=(
-                        f"Clearance {c.id} lapsed: {_describe(hit)}, and the entry has changed since"
-                        f" {c.actor} cleared it on {c.created_at.date().isoformat()}; clear it again"
-                    ),
-                    facts={**facts, "clearance": c.id, "cleared_fingerprint": c.entry_fingerprint},
+                _reason(
+                    f"Clearance {c.id} lapsed: {_describe(hit)}, and the entry has changed since"
+                    f" {c.actor} cleared it on {c.created_at.date().isoformat()}; clear it again",
+                    {**facts, "clearance": c.id, "cleared_fingerprint": c.entry_fingerprint},
                 )
             )
     return reasons

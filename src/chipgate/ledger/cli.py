@@ -460,17 +460,17 @@ def clear(
             if fingerprint is not None:
                 fingerprint = clearing.required_text(fingerprint, "entry_fingerprint")
         rules = _screening_rulebook(lists)
-        snapshot = rules.restricted_parties
-        listed = next((e for e in snapshot.entries if e.record_id == entry), None)
-        if listed is None and fingerprint is None:
-            raise InputError(
-                "--entry",
-                f"{entry!r} is not an entry of the list snapshot in use ({snapshot.snapshot_id});"
-                " `chipgate screen NAME` shows the record ids a name matches, or give --fingerprint and --list",
+        with _as_options():
+            cleared = clearing.cleared_entry(
+                rules.restricted_parties,
+                entry,
+                fingerprint,
+                list_code,
+                elsewhere="`chipgate screen NAME` shows the record ids a name matches,"
+                " or give --fingerprint and --list",
             )
-        if listed is None and not list_code:
-            raise InputError("--list", f"{entry!r} is not in the list in use: name its list code")
-        if listed is not None and fingerprint is not None and fingerprint != listed.fingerprint:
+        listed = cleared.in_use
+        if listed is not None and cleared.entry_fingerprint != listed.fingerprint:
             err_console.print(
                 f"note: {entry} reads differently in the list in use (fingerprint {listed.fingerprint});"
                 " this clearance does not apply to it",
@@ -480,14 +480,11 @@ def clear(
             found = book.record_clearance(
                 party,
                 entry,
-                entry_fingerprint=fingerprint or (listed.fingerprint if listed else ""),
-                list_code=listed.list_code if listed else (list_code or ""),
+                entry_fingerprint=cleared.entry_fingerprint,
+                list_code=cleared.list_code,
                 reason=reason,
                 actor=by,
-                # The snapshot is named only when the version cleared is the one it holds.
-                snapshot=snapshot.snapshot_id
-                if listed is not None and fingerprint in (None, listed.fingerprint)
-                else "",
+                snapshot=cleared.snapshot,
                 now=_now(now),
             )
     if json_out:
@@ -529,8 +526,7 @@ def list_clearances(
     """Clearances on file, each live, lapsed (the list entry changed since) or withdrawn."""
     with user_errors(), _open_screening(ledger, lists) as book:
         found = book.clearances(live_only=live)
-        entries = book.rulebook.restricted_parties.entries if found else ()
-        rows = clearing.listing(found, clearing.fingerprints(entries, {c.record_id for c in found}))
+        rows = book.clearance_listing(found)
     if json_out:
         emit_json(rows)
         return

@@ -29,6 +29,8 @@ from chipgate.ledger.clearances import (
     UnknownClearance,
     applied,
     apply_clearances,
+    fingerprints,
+    listing,
     needs_clearance,
     record_ids,
     required_text,
@@ -948,6 +950,12 @@ class Ledger:
             return self._load_clearances(tx, where, ())
 
         return self._run(op, write=False)
+
+    def clearance_listing(self, clearances: Sequence[Clearance]) -> list[dict[str, Any]]:
+        """Each clearance's JSON form with its standing (live, lapsed, withdrawn) against the
+        list snapshot in use, which is read only when there are clearances."""
+        entries = self.rulebook.restricted_parties.entries if clearances else ()
+        return listing(clearances, fingerprints(entries, {c.record_id for c in clearances}))
 
     def clearance(self, clearance_id: str) -> Clearance:
         def op(tx: Tx) -> Clearance:

@@ -15,7 +15,6 @@ from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment
 from chipgate.ledger import (
     Authorization,
-    Clearance,
     Ledger,
     UnknownAuthorization,
     UnknownClearance,
@@ -281,12 +280,6 @@ async def verify(request: Request, _: AnalystKey) -> Response:
 CLEARANCE_FIELDS = ("party", "record_id", "entry_fingerprint", "list_code", "reason")
 
 
-def _clearance_views(ledger: Ledger, found: list[Clearance]) -> list[dict[str, Any]]:
-    """Each clearance with its standing (live, lapsed, withdrawn) against the list in use."""
-    entries = ledger.rulebook.restricted_parties.entries if found else ()
-    return clearing.listing(found, clearing.fingerprints(entries, {c.record_id for c in found}))
-
-
 def _body_text(body: dict[str, Any], name: str, *, required: bool, limit: int = clearing.MAX_PARTY) -> str | None:
     if name not in body and not required:
         return None
@@ -321,32 +314,23 @@ async def create_clearance(request: Request, principal: OfficerKey) -> Response:
     assert party is not None and record_id is not None and reason is not None
 
     def write(ledger: Ledger) -> dict[str, Any]:
-        snapshot = ledger.rulebook.restricted_parties
-        listed = next((e for e in snapshot.entries if e.record_id == record_id), None)
-        if listed is None and fingerprint is None:
-            raise WhereError(
-                ("body",),
-                InputError(
-                    "record_id",
-                    f"{record_id!r} is not an entry of the list snapshot in use ({snapshot.snapshot_id});"
-                    " give entry_fingerprint and list_code to clear an entry of another snapshot",
-                ),
-            )
-        if listed is None and list_code is None:
-            raise WhereError(
-                ("body",), InputError("list_code", f"{record_id!r} is not in the list in use: name its list")
-            )
+        cleared = clearing.cleared_entry(
+            ledger.rulebook.restricted_parties,
+            record_id,
+            fingerprint,
+            list_code,
+            elsewhere="give entry_fingerprint and list_code to clear an entry of another snapshot",
+        )
         found = ledger.record_clearance(
             party,
             record_id,
-            entry_fingerprint=fingerprint or (listed.fingerprint if listed else ""),
-            list_code=listed.list_code if listed else (list_code or ""),
+            entry_fingerprint=cleared.entry_fingerprint,
+            list_code=cleared.list_code,
             reason=reason,
             actor=principal.name,
-            # The snapshot is named only when the version cleared is the one it holds.
-            snapshot=snapshot.snapshot_id if listed is not None and fingerprint in (None, listed.fingerprint) else "",
+            snapshot=cleared.snapshot,
         )
-        return _clearance_views(ledger, [found])[0]
+        return ledger.clearance_listing([found])[0]
 
     return respond(await services(request).ledger(write), status_code=201)
 
@@ -358,7 +342,7 @@ async def list_clearances(
     live: Annotated[bool, Query(description="Only clearances not withdrawn.")] = False,
 ) -> Response:
     return respond(
-        await services(request).ledger(lambda ledger: _clearance_views(ledger, ledger.clearances(live_only=live)))
+        await services(request).ledger(lambda ledger: ledger.clearance_listing(ledger.clearances(live_only=live)))
     )
 
 
@@ -384,7 +368,7 @@ async def revoke_clearance(clearance_id: str, request: Request, principal: Offic
 
     def write(ledger: Ledger) -> dict[str, Any]:
         found = ledger.revoke_clearance(wanted, reason=reason, actor=principal.name)
-        return _clearance_views(ledger, [found])[0]
+        return ledger.clearance_listing([found])[0]
 
     with _found("clearance"):
         return respond(await services(request).ledger(write))
