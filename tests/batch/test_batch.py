@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from table_files import write_table
 from typer.testing import CliRunner
 
 from chipgate.batch import decide_batch, split_list, split_reasons
@@ -61,17 +62,6 @@ NEGATIVE_QUANTITY = {**H200_TO_CHINA, "id": "A-5", "quantity": -4}
 ROWS = [H200_TO_CHINA, H100_TO_GERMANY, IMPORT_FOR_TESTING, UNKNOWN_CHIP, NEGATIVE_QUANTITY]
 
 
-def write_book(path: Path, rows: list[dict[str, Any]]) -> Path:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    if path.suffix == ".parquet":
-        frame.write_parquet(path)
-    elif path.suffix == ".csv":
-        frame.write_csv(path)
-    else:
-        frame.write_ndjson(path)
-    return path
-
-
 def read_book(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".parquet":
         return list(pq.read_table(path).to_pylist())
@@ -82,7 +72,7 @@ def read_book(path: Path) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
 def test_decide_writes_each_row_with_its_decision(tmp_path: Path, suffix: str) -> None:
-    source = write_book(tmp_path / f"orders{suffix}", ROWS)
+    source = write_table(tmp_path / f"orders{suffix}", ROWS)
     target = tmp_path / f"decisions{suffix}"
     result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--json"])
     assert result.exit_code == 0, result.output
@@ -104,7 +94,7 @@ def test_decide_writes_each_row_with_its_decision(tmp_path: Path, suffix: str) -
 
 
 def test_format_option_overrides_the_extension(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.parquet", ROWS[:2])
+    source = write_table(tmp_path / "orders.parquet", ROWS[:2])
     target = tmp_path / "decisions.out"
     result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -112,7 +102,7 @@ def test_format_option_overrides_the_extension(tmp_path: Path) -> None:
 
 
 def test_strict_stops_with_exit_2_listing_the_bad_rows_and_writes_nothing(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.csv", ROWS)
+    source = write_table(tmp_path / "orders.csv", ROWS)
     target = tmp_path / "decisions.csv"
     result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--strict"])
     assert result.exit_code == 2
@@ -123,7 +113,7 @@ def test_strict_stops_with_exit_2_listing_the_bad_rows_and_writes_nothing(tmp_pa
 
 
 def test_as_of_decides_every_row_under_the_rules_of_that_date(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.parquet", [H200_TO_CHINA])
+    source = write_table(tmp_path / "orders.parquet", [H200_TO_CHINA])
     target = tmp_path / "decisions.parquet"
     result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--as-of", "2024-06-01"])
     assert result.exit_code == 0, result.output
@@ -209,7 +199,7 @@ def test_reason_and_list_cells_split_back_into_items() -> None:
 
 def test_small_batches_stream_to_the_same_result_in_the_same_order(tmp_path: Path) -> None:
     book = [{**r, "id": f"{r['id']}-{i}"} for i in range(20) for r in ROWS]
-    source = write_book(tmp_path / "orders.parquet", book)
+    source = write_table(tmp_path / "orders.parquet", book)
     whole, streamed = tmp_path / "whole.parquet", tmp_path / "streamed.parquet"
     decide_file(source, whole)
     summary = decide_file(source, streamed, batch_rows=7)
@@ -218,7 +208,7 @@ def test_small_batches_stream_to_the_same_result_in_the_same_order(tmp_path: Pat
 
 
 def test_replay_counts_what_changed_between_dates(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.parquet", [H200_TO_CHINA, H100_TO_GERMANY])
+    source = write_table(tmp_path / "orders.parquet", [H200_TO_CHINA, H100_TO_GERMANY])
     comparison = tmp_path / "changes.csv"
     result = runner.invoke(
         app,
@@ -237,7 +227,7 @@ def test_replay_counts_what_changed_between_dates(tmp_path: Path) -> None:
 
 
 def test_replay_needs_two_dates(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.parquet", [H200_TO_CHINA])
+    source = write_table(tmp_path / "orders.parquet", [H200_TO_CHINA])
     result = runner.invoke(app, ["replay", str(source), "--dates", "2024-01-01"])
     assert result.exit_code == 2 and "--dates" in result.output
 
@@ -257,7 +247,7 @@ def dask_cluster() -> Iterator[Any]:
 
 def test_dask_decides_the_same_rows_as_the_local_engine(tmp_path: Path, dask_cluster: Any) -> None:
     book = [{**r, "id": f"{r['id']}-{i}"} for i in range(10) for r in ROWS]
-    source = write_book(tmp_path / "orders.parquet", book)
+    source = write_table(tmp_path / "orders.parquet", book)
     local, distributed = tmp_path / "local.parquet", tmp_path / "dask.parquet"
     decide_file(source, local)
     summary = decide_file(source, distributed, engine="dask", client=dask_cluster, batch_rows=9)
@@ -295,7 +285,7 @@ def test_ledger_check_marks_covered_rows_allowed_without_reserving(tmp_path: Pat
         )
     covered = {**H200_TO_CHINA, "id": "L-1", "date": "2024-06-03", "item_chip": "nvidia-h100-sxm", "exporter": "NVIDIA"}
     too_many = {**covered, "id": "L-2", "quantity": 500}
-    source = write_book(tmp_path / "orders.parquet", [covered, too_many, H100_TO_GERMANY])
+    source = write_table(tmp_path / "orders.parquet", [covered, too_many, H100_TO_GERMANY])
     out = tmp_path / "decisions.parquet"
     result = runner.invoke(app, ["decide", str(source), "-o", str(out), "--ledger", str(ledger_file)])
     assert result.exit_code == 0, result.output
@@ -308,7 +298,7 @@ def test_ledger_check_marks_covered_rows_allowed_without_reserving(tmp_path: Pat
 
 
 def test_a_missing_ledger_file_is_bad_input(tmp_path: Path) -> None:
-    source = write_book(tmp_path / "orders.parquet", [H200_TO_CHINA])
+    source = write_table(tmp_path / "orders.parquet", [H200_TO_CHINA])
     missing = tmp_path / "nowhere.sqlite"
     result = runner.invoke(app, ["decide", str(source), "-o", str(tmp_path / "o.parquet"), "--ledger", str(missing)])
     assert result.exit_code == 2 and "--ledger" in result.output
@@ -347,7 +337,7 @@ def test_one_contract_across_rule_epochs_is_decided_as_the_single_path_decides_e
 
 def test_a_csv_cell_reading_na_is_namibia_not_a_missing_value(tmp_path: Path) -> None:
     to_namibia = {**H100_TO_GERMANY, "id": "NA-1", "to_country": "NA", "consignee_country": "NA"}
-    source = write_book(tmp_path / "orders.csv", [to_namibia])
+    source = write_table(tmp_path / "orders.csv", [to_namibia])
     target = tmp_path / "decisions.csv"
     result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--json"])
     assert result.exit_code == 0, result.output

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from table_files import write_table
 from typer.testing import CliRunner
 
 import chipgate
@@ -57,17 +58,6 @@ def no_stored_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CHIPGATE_HOME", str(tmp_path_factory.mktemp("chipgate-home")))
         yield
-
-
-def write_table(path: Path, rows: list[dict[str, Any]]) -> Path:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    if path.suffix == ".parquet":
-        frame.write_parquet(path)
-    elif path.suffix == ".csv":
-        frame.write_csv(path)
-    else:
-        frame.write_ndjson(path)
-    return path
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
