@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import doctest
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,6 @@ HIT_KEYS = {
     "features",
     "entry_fingerprint",
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def no_stored_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Screen against the shipped snapshot whatever `chipgate lists use` chose on this machine."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHIPGATE_HOME", str(tmp_path_factory.mktemp("chipgate-home")))
-        yield
 
 
 def run(*args: str) -> tuple[int, str, str]:

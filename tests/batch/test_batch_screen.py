@@ -7,7 +7,6 @@ invented names that no list holds, so the assertions hold for every matcher.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +49,6 @@ COLUMNS = [
     "snapshot",
     "error",
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def no_stored_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Screen against the shipped snapshot whatever `chipgate lists use` chose on this machine."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHIPGATE_HOME", str(tmp_path_factory.mktemp("chipgate-home")))
-        yield
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

@@ -18,14 +18,6 @@ DAWNING = "Dawning Information Industry Co., Ltd."
 CLEAR = "Quillfeather Lamp Works Co., Ltd."
 
 
-@pytest.fixture(autouse=True, scope="module")
-def no_stored_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Screen against the shipped snapshot whatever `chipgate lists use` chose on this machine."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHIPGATE_HOME", str(tmp_path_factory.mktemp("chipgate-home")))
-        yield
-
-
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     target = str(tmp_path_factory.mktemp("screen-api") / "ledger.sqlite")
