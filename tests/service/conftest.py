@@ -1,4 +1,4 @@
-"""Fixtures for the service tests: a seeded `chipgate serve` per backend, with a key per role."""
+"""Fixtures for the service tests: a seeded `chipgate serve` per backend, with a key and a client per role."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.service.server import Server, drop_pg_target, pg_available, pg_target, sqlite_target
@@ -62,3 +63,28 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         server.stop()
         if request.param == "postgres":
             drop_pg_target(target)
+
+
+# A client of the running server per role, and one without a key.
+@pytest.fixture
+def admin(running: Running) -> Iterator[httpx.Client]:
+    with running.server.client(running.admin) as client:
+        yield client
+
+
+@pytest.fixture
+def officer(running: Running) -> Iterator[httpx.Client]:
+    with running.server.client(running.officer) as client:
+        yield client
+
+
+@pytest.fixture
+def analyst(running: Running) -> Iterator[httpx.Client]:
+    with running.server.client(running.analyst) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(running: Running) -> Iterator[httpx.Client]:
+    with running.server.client() as client:
+        yield client

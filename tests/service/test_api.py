@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 import chipgate
 from tests.service.conftest import SHIPMENT, Running
@@ -32,30 +31,6 @@ def balance(client: httpx.Client, authorization: str) -> dict[str, Any]:
     rows = client.get("/v1/balances").json()
     found: dict[str, Any] = next(b for b in rows if b["authorization"] == authorization)
     return found
-
-
-@pytest.fixture
-def admin(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client(running.admin) as client:
-        yield client
-
-
-@pytest.fixture
-def officer(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client(running.officer) as client:
-        yield client
-
-
-@pytest.fixture
-def analyst(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client(running.analyst) as client:
-        yield client
-
-
-@pytest.fixture
-def anonymous(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client() as client:
-        yield client
 
 
 def new_key() -> str:

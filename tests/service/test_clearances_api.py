@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -35,18 +34,6 @@ SHIPMENT: dict[str, Any] = {
 def entry_fingerprint(aliases: tuple[str, ...] = ()) -> str:
     listed = next(e for e in default_rulebook().restricted_parties.entries if e.record_id == RECORD)
     return dataclasses.replace(listed, aliases=aliases).fingerprint if aliases else listed.fingerprint
-
-
-@pytest.fixture
-def officer(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client(running.officer) as client:
-        yield client
-
-
-@pytest.fixture
-def analyst(running: Running) -> Iterator[httpx.Client]:
-    with running.server.client(running.analyst) as client:
-        yield client
 
 
 def a_party() -> str:
