@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,6 +69,37 @@ _MIN_TYPO_LENGTH = 4
 _TYPO_COST = 0.6
 # Legal-form words long enough that one typo in them is still recognisably the word.
 _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
+
+
+# Spellings one sound gets in the romanisations listed names come in (Russian by BGN/PCGN,
+# by German or French habit, or anglicised): reduced to one letter each, in this order.
+_SKELETON_STEPS = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"shch|sch", "sh"),
+        (r"ck|c", "k"),
+        (r"kh", "h"),
+        (r"gh", "g"),
+        (r"ph", "f"),
+        (r"w", "v"),
+        (r"dzh|dj|zh", "z"),
+        (r"ks", "x"),
+        (r"[yij]u", "u"),
+        (r"[yij]a", "a"),
+        (r"[yj]e", "e"),
+        (r"[yj]o", "o"),
+        (r"[yj]", "i"),
+        (r"(.)\1+", r"\1"),
+    )
+)
+
+
+@lru_cache(maxsize=65_536)
+def skeleton(word: str) -> str:
+    """`word` with romanisation variants reduced: "elektroniks" and "electronics" agree."""
+    for pattern, replacement in _SKELETON_STEPS:
+        word = pattern.sub(replacement, word)
+    return word
 
 
 def _deletions(word: str) -> set[str]:
@@ -131,6 +163,7 @@ class FuzzyMatcher:
                 self._spelling.setdefault(phrase[0], replacement[0])
         # Built on the first word not in the lists (a tenth of a second), not before.
         self._by_deletion: dict[str, list[str]] | None = None
+        self._by_skeleton: dict[str, list[str]] = {}
         self._near: dict[str, list[tuple[str, float]]] = {}
         self._by_identifier: dict[str, list[int]] = {}
         for i, entry in enumerate(self._entries):
@@ -243,12 +276,14 @@ class FuzzyMatcher:
             self._by_deletion = self._deletion_index()
 
     def _deletion_index(self) -> dict[str, list[str]]:
-        """Each spelling, and each of its one-letter deletions -> the spellings it comes from."""
+        """Each spelling, and each of its one-letter deletions -> the spellings it comes from;
+        and (in `_by_skeleton`) each spelling's romanisation skeleton -> the spellings."""
         index: dict[str, list[str]] = {}
         for spelling in self._spelling:
             if len(spelling) >= _MIN_TYPO_LENGTH:
                 for key in {spelling} | _deletions(spelling):
                     index.setdefault(key, []).append(spelling)
+                self._by_skeleton.setdefault(skeleton(spelling), []).append(spelling)
         return index
 
     def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
@@ -307,6 +342,10 @@ class FuzzyMatcher:
                 listed = self._spelling[spelling]
                 if listed not in near and OSA.distance(word, spelling, score_cutoff=1) <= 1:
                     near[listed] = 1 - _TYPO_COST / max(len(word), len(spelling))
+        # Another romanisation of the same sounds ("elektroniks", "rosoboroneksport"): as sure as a typo.
+        for spelling in self._by_skeleton.get(skeleton(word), ()):
+            listed = self._spelling[spelling]
+            near.setdefault(listed, 1 - _TYPO_COST / max(len(word), len(spelling)))
         # Closest first; among equals the commoner word, the likelier one to have been meant
         # (its weight is the one the query is taken to carry).
         found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], self._weights[item[0]]))
