@@ -19,11 +19,8 @@ from chipgate.parties._import import (
     read_list_file,
     source_table,
 )
+from tests.parties.list_files import CSL_CSV, CSL_JSON, CSL_SAMPLE_LISTS, FTM
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
-CSL_CSV = FIXTURES / "csl_schema_sample_13rows.csv"
-CSL_JSON = FIXTURES / "csl_schema_sample_13rows.json"
-FTM = FIXTURES / "opensanctions_sample.ftm.json"
 DATA_DIR = Path(str(resources.files("chipgate") / "data"))
 SHIPPED_CSV = DATA_DIR / "restricted_parties.csv"
 
@@ -100,18 +97,7 @@ def test_the_real_csl_sample_gives_one_entry_per_row_under_chipgates_list_codes(
     result = read_list_file(CSL_CSV)
     assert result.format == "csl-csv"
     assert len(result.entries) == 13
-    assert result.counts() == {
-        "DPL": 1,
-        "DTC": 1,
-        "EL": 1,
-        "FSE": 1,
-        "ISN": 1,
-        "MEU": 1,
-        "PLC": 2,
-        "SDN": 1,
-        "SSI": 3,
-        "UVL": 1,
-    }
+    assert result.counts() == CSL_SAMPLE_LISTS
     assert result.unmapped() == {}
 
 

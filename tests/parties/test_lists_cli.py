@@ -11,10 +11,8 @@ from typer.testing import CliRunner
 from chipgate.cli import app
 from chipgate.parties.store import resolve_lists
 from chipgate.rulebook import default_rulebook
+from tests.parties.list_files import CSL_CSV, CSL_SAMPLE_LISTS, FTM
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
-CSL_CSV = FIXTURES / "csl_schema_sample_13rows.csv"
-FTM = FIXTURES / "opensanctions_sample.ftm.json"
 runner = CliRunner()
 
 
@@ -48,18 +46,7 @@ def test_import_json_and_then_the_same_file_again() -> None:
     first = imported(CSL_CSV, "--snapshot-date", "2025-06-25", "--source", "trade.gov, 25 June 2025")
     assert first["created"] is True and first["active"] is True
     assert first["format"] == "csl-csv" and first["source"] == "trade.gov, 25 June 2025"
-    assert first["lists"] == {
-        "DPL": 1,
-        "DTC": 1,
-        "EL": 1,
-        "FSE": 1,
-        "ISN": 1,
-        "MEU": 1,
-        "PLC": 2,
-        "SDN": 1,
-        "SSI": 3,
-        "UVL": 1,
-    }
+    assert first["lists"] == CSL_SAMPLE_LISTS
     code, out, _ = run("lists", "import", str(CSL_CSV), "--snapshot-date", "2025-06-25")
     assert code == 0 and f"Already stored: {first['id']}" in out
 

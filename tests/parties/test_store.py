@@ -28,11 +28,8 @@ from chipgate.parties.store import (
     use_snapshot,
 )
 from chipgate.rulebook import default_rulebook
+from tests.parties.list_files import CSL_CSV, CSL_JSON, FTM
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
-CSL_CSV = FIXTURES / "csl_schema_sample_13rows.csv"
-CSL_JSON = FIXTURES / "csl_schema_sample_13rows.json"
-FTM = FIXTURES / "opensanctions_sample.ftm.json"
 DATE = dt.date(2025, 6, 25)
 
 
