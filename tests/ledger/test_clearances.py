@@ -22,6 +22,7 @@ import pytest
 from helpers import ACTOR, Clock, drop_pg_target, licence, pg_available, pg_target
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.clearance_case import PARTY, RECORD, SHIPMENT
 from typer.testing import CliRunner
 
 from chipgate.cli import app as chipgate_app
@@ -42,24 +43,11 @@ from chipgate.model import Decision, PartyHit, Shipment
 from chipgate.parties import ListEntry, RestrictedPartyList
 from chipgate.rulebook import Rulebook, default_rulebook
 
-PARTY = "Huawei Cloud"
 # The same company as the ledger compares names (case, punctuation, legal form).
 PARTY_SPELT_OTHERWISE = "HUAWEI CLOUD Co., Ltd."
 OTHER_PARTY = "Cloud Harbour GmbH"
-RECORD = "rpl-694b14f0ecdda36bcf08"  # Entity List: Huawei Cloud Beijing
 SISTER_RECORD = "rpl-6a801a84fab52ec8ee3c"
 
-SHIPMENT: dict[str, Any] = {
-    "date": "2026-03-02",
-    "kind": "export",
-    "from_country": "US",
-    "to_country": "DE",
-    "item": {"chip": "nvidia-h200-sxm"},
-    "quantity": 100,
-    "unit_value_usd": "27000",
-    "exporter": "NVIDIA",
-    "consignee": {"name": PARTY, "country": "DE"},
-}
 APPROVAL: dict[str, Any] = {
     "id": "CN-HWC",
     "kind": "cn_import_approval",

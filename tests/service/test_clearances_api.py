@@ -13,22 +13,8 @@ import pytest
 from chipgate.decide import decide
 from chipgate.inputs import parse_shipment
 from chipgate.rulebook import default_rulebook
+from tests.clearance_case import PARTY, RECORD, SHIPMENT
 from tests.service.conftest import Running
-
-RECORD = "rpl-694b14f0ecdda36bcf08"  # Entity List: Huawei Cloud Beijing
-# Screening finds this party a possible match of that entry; the shipment needs nothing else.
-POSSIBLE = "Huawei Cloud"
-SHIPMENT: dict[str, Any] = {
-    "date": "2026-03-02",
-    "kind": "export",
-    "from_country": "US",
-    "to_country": "DE",
-    "item": {"chip": "nvidia-h200-sxm"},
-    "quantity": 100,
-    "unit_value_usd": 27000,
-    "exporter": "NVIDIA",
-    "consignee": {"name": POSSIBLE, "country": "DE"},
-}
 
 
 def entry_fingerprint(aliases: tuple[str, ...] = ()) -> str:
@@ -152,7 +138,7 @@ def test_a_clearance_turns_the_decision_and_the_reservation(officer: httpx.Clien
     assert refused.status_code == 409 and refused.json()["code"] == "not_covered"
     assert RECORD in refused.json()["missing"][0]
 
-    made = officer.post("/v1/ledger/clearances", json=body(POSSIBLE)).json()
+    made = officer.post("/v1/ledger/clearances", json=body(PARTY)).json()
     cleared = analyst.post("/v1/decide", params={"check": "true"}, json=SHIPMENT).json()
     assert cleared["outcome"] == "allowed" and cleared["missing"] == []
     assert cleared["reasons"][-1]["rule"] == "screening.clearance" and made["id"] in cleared["reasons"][-1]["text"]
