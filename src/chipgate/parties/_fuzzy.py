@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,34 +73,25 @@ _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word
 
 
 # Spellings one sound gets in the romanisations listed names come in (Russian by BGN/PCGN,
-# by German or French habit, or anglicised): reduced to one letter each, in this order.
-_SKELETON_STEPS = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"shch|sch", "sh"),
-        (r"ck|c", "k"),
-        (r"kh", "h"),
-        (r"gh", "g"),
-        (r"ph", "f"),
-        (r"w", "v"),
-        (r"dzh|dj|zh", "z"),
-        (r"ks", "x"),
-        (r"[yij]u", "u"),
-        (r"[yij]a", "a"),
-        (r"[yj]e", "e"),
-        (r"[yj]o", "o"),
-        (r"[yj]", "i"),
-        (r"(.)\1+", r"\1"),
-    )
-)
+# by German or French habit, or anglicised), each reduced to one spelling: first the
+# letter groups (longest first), then single letters, then doubled letters.
+_SKELETON_GROUPS = {
+    "shch": "sh", "sch": "sh", "dzh": "z", "cks": "x",
+    "ch": "h", "kh": "h", "ck": "k", "gh": "g", "ph": "f", "dj": "z", "zh": "z",
+    "ks": "x", "cs": "x",
+    "yu": "u", "iu": "u", "ju": "u", "ya": "a", "ia": "a", "ja": "a",
+    "ye": "e", "je": "e", "yo": "o", "jo": "o",
+}  # fmt: skip
+_SKELETON_GROUP = re.compile("|".join(sorted(_SKELETON_GROUPS, key=len, reverse=True)))
+_SKELETON_LETTERS = str.maketrans({"c": "k", "w": "v", "y": "i", "j": "i"})
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 @lru_cache(maxsize=65_536)
 def skeleton(word: str) -> str:
     """`word` with romanisation variants reduced: "elektroniks" and "electronics" agree."""
-    for pattern, replacement in _SKELETON_STEPS:
-        word = pattern.sub(replacement, word)
-    return word
+    word = _SKELETON_GROUP.sub(lambda found: _SKELETON_GROUPS[found.group()], word)
+    return _DOUBLED.sub(r"\1", word.translate(_SKELETON_LETTERS))
 
 
 def _deletions(word: str) -> set[str]:
@@ -278,13 +270,18 @@ class FuzzyMatcher:
     def _deletion_index(self) -> dict[str, list[str]]:
         """Each spelling, and each of its one-letter deletions -> the spellings it comes from;
         and (in `_by_skeleton`) each spelling's romanisation skeleton -> the spellings."""
-        index: dict[str, list[str]] = {}
+        index: defaultdict[str, list[str]] = defaultdict(list)
+        skeletons: defaultdict[str, list[str]] = defaultdict(list)
         for spelling in self._spelling:
             if len(spelling) >= _MIN_TYPO_LENGTH:
-                for key in {spelling} | _deletions(spelling):
-                    index.setdefault(key, []).append(spelling)
-                self._by_skeleton.setdefault(skeleton(spelling), []).append(spelling)
-        return index
+                # A spelling may land on one key twice ("committee" less either "t"):
+                # the look-up skips a spelling it has seen.
+                index[spelling].append(spelling)
+                for i in range(len(spelling)):
+                    index[spelling[:i] + spelling[i + 1 :]].append(spelling)
+                skeletons[skeleton(spelling)].append(spelling)
+        self._by_skeleton = dict(skeletons)
+        return dict(index)
 
     def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
         """The query's words, read as the lists would write them: two words that are one

@@ -227,7 +227,7 @@ def _unknown(value: str, known: Iterable[str]) -> str:
 
 
 def _read_meta(meta_path: Path) -> dict[str, Any]:
-    loaded = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    loaded = yaml.load(meta_path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(loaded, dict):
         raise RuleDataError(str(meta_path), "(top level)", "expected a mapping of keys to values")
     for key in loaded:
