@@ -39,11 +39,12 @@ ENV_LISTS = "CHIPGATE_SERVICE_LISTS"
 
 DESCRIPTION = """\
 US and China export rules for AI chips, as an API: classify a chip, decide a shipment,
-and keep the authorisations (licences, import approvals, volume caps, quotas) in a
-ledger that can never be overdrawn.
+screen a party against the restricted-party lists, and keep the authorisations
+(licences, import approvals, volume caps, quotas) in a ledger that can never be overdrawn.
 
-**Keys.** Send `X-API-Key`. Roles: `analyst` reads, classifies and decides; `officer`
-also reserves, posts and voids; `admin` also manages authorisations and keys.
+**Keys.** Send `X-API-Key`. Roles: `analyst` reads, classifies, decides and screens;
+`officer` also reserves, posts and voids, and clears possible list matches; `admin` also
+manages authorisations and keys.
 Missing or unknown key: 401. Role too low: 403. `/v1/health` needs no key.
 
 **Errors.** 422 `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` names the field;
@@ -94,7 +95,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_tags=[
-            {"name": "core", "description": "Classify chips and decide shipments (pure, no ledger)."},
+            {"name": "core", "description": "Classify chips, decide shipments, screen parties (no ledger)."},
             {"name": "authorisations", "description": "Licences, approvals, caps and quotas on file."},
             {"name": "reservations", "description": "Holds on authorisations: reserve, post, void."},
             {
