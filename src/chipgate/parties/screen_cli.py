@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from chipgate.screening import Fields, Screening, screen_with
@@ -61,42 +60,28 @@ def screen_command(
 
 
 def show_screening(result: Screening) -> None:
-    """The ranked hits as a table, or one line saying the name is clear on this snapshot."""
+    """The ranked hits as numbered paragraphs (a wide table wraps badly at 80 columns),
+    or one line saying the name is clear on this snapshot."""
     where = f"snapshot {result.snapshot_id} ({result.snapshot_date.isoformat()}), matcher {result.matcher}"
-    query = result.query + (f" ({result.country})" if result.country else "")
+    query = repr(result.query) + (f" ({result.country})" if result.country else "")
     if result.clear:
         console.print(Text(f"no hits for {query} on {where}"))
         return
     count = f"{len(result.hits)} hit" + ("" if len(result.hits) == 1 else "s")
     thresholds = ", ".join(f"{name} >= {value:g}" for name, value in result.thresholds.items())
-    table = Table(
-        title=Text(f"{count} for {query}"),
-        caption=Text(f"{where}; thresholds {thresholds}"),
-        title_justify="left",
-        caption_justify="left",
-    )
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("strength")
-    table.add_column("list")
-    table.add_column("listed name", overflow="fold")
-    table.add_column("matched name", overflow="fold")
-    table.add_column("countries")
-    table.add_column("features", overflow="fold")
+    console.print(Text(f"{count} for {query}", style="bold"))
     for rank, hit in enumerate(result.hits, 1):
-        table.add_row(
-            str(rank),
-            f"{hit.score:.2f}",
-            Text(hit.strength, style=_STRENGTH_STYLE.get(hit.strength, "")),
-            Text(hit.list),
-            Text(hit.name),
-            Text(hit.matched_name),
-            Text(", ".join(hit.countries) or "-"),
-            Text(_features(hit.features)),
-        )
-    console.print(table)
+        head = Text(f"{rank:>2}. ")
+        head.append(f"{hit.score:.2f} ")
+        head.append(f"{hit.strength:<8}", style=_STRENGTH_STYLE.get(hit.strength, ""))
+        head.append(f" {hit.list}: {hit.name}")
+        console.print(head)
+        matched = f"matched as {hit.matched_name!r}" if hit.matched_name != hit.name else "matched as listed"
+        console.print(Text(f"    {matched} · {', '.join(hit.countries) or 'no country'}"), highlight=False)
+        console.print(Text(f"    record {hit.record_id} · {_features(hit.features)}"), highlight=False)
+    console.print(Text(where, style="dim"))
+    console.print(Text(f"thresholds {thresholds}", style="dim"))
 
 
 def _features(features: Mapping[str, float]) -> str:
-    """One feature a line, so a narrow terminal wraps the names, not the numbers."""
-    return "\n".join(f"{name} {value:.2f}" for name, value in features.items()) or "-"
+    return ", ".join(f"{name} {value:.2f}" for name, value in features.items()) or "-"
