@@ -344,3 +344,17 @@ def test_a_csv_cell_reading_na_is_namibia_not_a_missing_value(tmp_path: Path) ->
     (row,) = read_book(target)
     assert row["error"] in (None, "")
     assert row["outcome"] in ("allowed", "needs_authorization")
+
+
+def test_a_possible_list_match_is_marked_as_such_in_the_output(tmp_path: Path) -> None:
+    # "Huawei Cloud" resembles the listed "Huawei Cloud <city>" sister companies: possible matches.
+    row = {**H100_TO_GERMANY, "id": "P-1", "item_chip": "nvidia-l20", "consignee_name": "Huawei Cloud"}
+    source = write_table(tmp_path / "orders.csv", [row])
+    target = tmp_path / "decisions.csv"
+    result = runner.invoke(app, ["decide", str(source), "-o", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    (decided,) = read_book(target)
+    assert decided["outcome"] == "needs_authorization"
+    hits = [hit.split("|") for hit in split_list(decided["restricted_party_hits"])]
+    assert hits and all(hit[0] == "consignee" and hit[3] == "possible" for hit in hits)
+    assert all(hit[4].startswith("rpl-") for hit in hits)

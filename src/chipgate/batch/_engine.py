@@ -98,7 +98,10 @@ def format_reasons(decision: Decision) -> str:
 
 
 def format_party_hits(decision: Decision) -> str | None:
-    hits = [PART_SEPARATOR.join((h.role, h.list_code, h.entry_name)) for h in decision.party_hits]
+    # The strength says whether the hit applies the list's consequence or waits for a clearance.
+    hits = [
+        PART_SEPARATOR.join((h.role, h.list_code, h.entry_name, h.strength, h.record_id)) for h in decision.party_hits
+    ]
     return LIST_SEPARATOR.join(hits) if hits else None
 
 
