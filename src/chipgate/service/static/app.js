@@ -251,6 +251,90 @@ async function reserve(event) {
   await refreshLedger();
 }
 
+// ---- screening a party ------------------------------------------------------------------
+
+let screenSeq = 0;
+
+function features(f) {
+  return Object.entries(f || {}).map(([name, value]) => `${name} ${Number(value).toFixed(2)}`).join(", ");
+}
+
+function showScreenError(error) {
+  const box = $("#screen-error");
+  box.textContent = error ? error.message : "";
+  box.hidden = !error;
+  // A 422 names the field in `loc` (["body", "country"]): mark that input.
+  const detail = error && error.data && Array.isArray(error.data.detail) ? error.data.detail : [];
+  const fields = detail.map((d) => (d.loc || [])[1]);
+  for (const [field, input] of [["name", "#screen-name"], ["country", "#screen-country"]]) {
+    $(input).setAttribute("aria-invalid", fields.includes(field) ? "true" : "false");
+  }
+}
+
+async function screenParty(event) {
+  event.preventDefault();
+  const seq = ++screenSeq;
+  const request = { name: $("#screen-name").value };
+  const country = $("#screen-country").value.trim();
+  if (country) { request.country = country; }
+  const button = $("#screen-button");
+  const summary = $("#screen-summary");
+  const table = $("#screen-table");
+  button.disabled = true;
+  $("#screen-result").setAttribute("aria-busy", "true");
+  let s;
+  try {
+    s = await api("/screen", { method: "POST", body: request });
+  } catch (error) {
+    if (seq !== screenSeq) { return; }
+    showScreenError(error);
+    summary.textContent = "";
+    table.hidden = true;
+    return;
+  } finally {
+    if (seq === screenSeq) {
+      button.disabled = false;
+      $("#screen-result").removeAttribute("aria-busy");
+    }
+  }
+  if (seq !== screenSeq) { return; }
+  showScreenError(null);
+  const snapshot = `snapshot ${s.snapshot.id} (${s.snapshot.date})`;
+  const thresholds = `match ≥ ${s.thresholds.match}, possible ≥ ${s.thresholds.possible}`;
+  const party = `“${s.query}”${s.country ? ` (${s.country})` : ""}`;
+  const rows = table.tBodies[0];
+  rows.replaceChildren();
+  if (!s.hits.length) {
+    summary.textContent = `No hits on ${snapshot} for ${party} · thresholds ${thresholds} · matcher ${s.matcher}`;
+    summary.className = "clear";
+    table.hidden = true;
+    return;
+  }
+  const matches = s.hits.filter((h) => h.strength === "match").length;
+  const counts = `${matches} match${matches === 1 ? "" : "es"}, ${s.hits.length - matches} possible`;
+  summary.textContent = `${counts} for ${party} on ${snapshot} · thresholds ${thresholds} · matcher ${s.matcher}`;
+  summary.className = matches ? "bad" : "";
+  s.hits.forEach((h, i) => {
+    const row = document.createElement("tr");
+    row.className = `hit-${h.strength}`;
+    row.dataset.recordId = h.record_id;
+    row.dataset.strength = h.strength;
+    cell(row, i + 1, "num rank");
+    cell(row, Number(h.score).toFixed(4), "num score");
+    const strength = document.createElement("span");
+    strength.className = `strength strength-${h.strength}`;
+    strength.textContent = h.strength;
+    cell(row, "", "strength-cell").replaceChildren(strength);
+    cell(row, h.list, "list").title = h.list_name;
+    cell(row, h.name, "listed");
+    cell(row, h.matched_name, "matched");
+    cell(row, h.countries.length ? h.countries.join(", ") : null, "countries");
+    cell(row, features(h.features), "features");
+    rows.appendChild(row);
+  });
+  table.hidden = false;
+}
+
 // ---- journal ----------------------------------------------------------------------------
 
 async function loadJournal(event) {
@@ -330,6 +414,7 @@ $("#cap-select").addEventListener("change", loadCap);
 $("#timeline-form").addEventListener("submit", loadTimeline);
 $("#decide-form").addEventListener("submit", decide);
 $("#reserve-form").addEventListener("submit", reserve);
+$("#screen-form").addEventListener("submit", screenParty);
 $("#journal-form").addEventListener("submit", loadJournal);
 window.addEventListener("error", (event) => say(event.message));
 start();
