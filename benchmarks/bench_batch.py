@@ -116,7 +116,7 @@ def contract(row: dict[str, Any]) -> dict[str, Any]:
 
 def run_single(source: str, target: str, sample: str) -> dict[str, Any]:
     """The single path in a Python loop: read, parse, decide, write, for the first `sample` rows."""
-    from chipgate.batch._engine import format_party_hits, format_reasons
+    from chipgate.batch._answers import format_party_hits, format_reasons
     from chipgate.decide import decide
     from chipgate.inputs import parse_shipment
 

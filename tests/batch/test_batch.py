@@ -358,3 +358,21 @@ def test_a_possible_list_match_is_marked_as_such_in_the_output(tmp_path: Path) -
     hits = [hit.split("|") for hit in split_list(decided["restricted_party_hits"])]
     assert hits and all(hit[0] == "consignee" and hit[3] == "possible" for hit in hits)
     assert all(hit[4].startswith("rpl-") for hit in hits)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_deciding_a_book_does_not_load_pandas(tmp_path: Path, suffix: str) -> None:
+    """pyarrow loads pandas, when it is installed, the first time it is handed Python values
+    (about 0.2 s); the engine never hands it any, so a run does not pay for a library it does not use."""
+    import subprocess
+    import sys
+
+    source = write_table(tmp_path / f"orders{suffix}", ROWS)
+    script = (
+        "import sys\n"
+        "from chipgate.batch._run import decide_file\n"
+        f"summary = decide_file({str(source)!r}, {str(tmp_path / 'out.parquet')!r})\n"
+        "print(summary.rows, summary.errors, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(len(ROWS)), "2", "False"]

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chipgate.batch import decide_batch
+from chipgate.batch._answers import format_party_hits, format_reasons
 from chipgate.batch._columns import column_for_field
-from chipgate.batch._engine import format_party_hits, format_reasons
 from chipgate.decide import decide
 from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment

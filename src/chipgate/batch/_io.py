@@ -45,8 +45,13 @@ class Reader(Protocol):
 class ParquetReader:
     def __init__(self, path: str | os.PathLike[str], batch_rows: int) -> None:
         schema = pq.read_schema(path)
-        # Text key columns come back as dictionary codes: equal codes, equal values, no hashing.
-        text = [name for name in KEY_STRING_COLUMNS if name in schema.names and _is_plain_text(schema.field(name).type)]
+        # Text columns of the contract come back as dictionary codes: equal codes, equal values,
+        # so keys need no hashing and checks run once per distinct value.
+        text = [
+            name
+            for name in (*KEY_STRING_COLUMNS, *OTHER_STRING_COLUMNS)
+            if name in schema.names and _is_plain_text(schema.field(name).type)
+        ]
         self._file = pq.ParquetFile(path, read_dictionary=text)
         self._batch_rows = batch_rows
         self.total_rows: int | None = self._file.metadata.num_rows

@@ -77,8 +77,9 @@ def _counts(column: pa.ChunkedArray) -> dict[Any, int]:
 
 def row_errors(table: pa.Table, offset: int, limit: int) -> list[str]:
     """'row N (id X): message' for the first rows with an error; rows count from 1 after the header."""
-    rows = pc.indices_nonzero(pc.is_valid(table.column("error"))).to_pylist()[:limit]
-    taken = table.take(pa.array(rows, pa.int64()))
+    found = pc.indices_nonzero(pc.is_valid(table.column("error")))
+    rows = found.to_pylist()[:limit]
+    taken = table.take(found.slice(0, limit))
     ids = taken.column("id").to_pylist() if "id" in table.schema.names else [None] * len(rows)
     return [
         row_error(offset + row + 1, ident, message)
