@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
-from chipgate.batch._arrow import decimals, from_numpy, strings
+from chipgate.batch._arrow import decimals, from_numpy, strings, valid
 from chipgate.batch._columns import LIST_SEPARATOR, MONEY, PART_SEPARATOR
 from chipgate.model import Decision
 
@@ -84,6 +84,24 @@ def answer_from(decision: Decision) -> Answer:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Which answer each row of a batch takes: each row points at its distinct key (slot), each
+    slot at its answer. Columns are made per slot, then spread over the rows with one take."""
+
+    slot: np.ndarray
+    answers: np.ndarray
+    # False where a row's decision columns stay empty (the row has an error); None: no such row.
+    shown: np.ndarray | None = None
+
+    def validity(self, present: np.ndarray) -> np.ndarray | None:
+        """Per row, from `present` per slot and `shown`: True where the row holds a value; None if all do."""
+        if self.shown is None and bool(present.all()):
+            return None
+        spread: np.ndarray = present[self.slot]
+        return spread if self.shown is None else spread & self.shown
+
+
 class _Texts:
     """One text field of every answer: a code per answer into the field's distinct values (-1: none)."""
 
@@ -105,15 +123,14 @@ class _Texts:
         code = int(self.codes[answer])
         return None if code < 0 else self._values[code]
 
-    def column(self, answers: np.ndarray, shown: np.ndarray) -> pa.DictionaryArray:
-        """The field for rows whose answers are `answers`, null where not `shown`."""
+    def column(self, rows: Rows) -> pa.DictionaryArray:
         if self._dictionary is None:
             self._dictionary = strings(self._values)
-        codes = self.codes[answers]
-        present = shown & (codes >= 0)
+        codes = self.codes[rows.answers]
+        present = rows.validity(codes >= 0)
         # A null's index must still be in range.
-        np.maximum(codes, 0, out=codes)
-        return pa.DictionaryArray.from_arrays(from_numpy(codes, present), self._dictionary, safe=False)
+        indices = np.maximum(codes, 0)[rows.slot]
+        return pa.DictionaryArray.from_arrays(from_numpy(indices, present), self._dictionary, safe=False)
 
 
 class _Flags:
@@ -126,9 +143,9 @@ class _Flags:
         new = np.array([-1 if v is None else int(v) for v in values], dtype=np.int8)
         self.values = np.concatenate([self.values, new])
 
-    def column(self, answers: np.ndarray, shown: np.ndarray) -> pa.Array:
-        values = self.values[answers]
-        return from_numpy(values == 1, shown & (values >= 0))
+    def column(self, rows: Rows) -> pa.Array:
+        values = self.values[rows.answers]
+        return from_numpy((values == 1)[rows.slot], rows.validity(values >= 0))
 
 
 class _Numbers:
@@ -142,8 +159,8 @@ class _Numbers:
         self.values = np.concatenate([self.values, np.array([np.nan if v is None else v for v in values])])
         self.given = np.concatenate([self.given, np.array([v is not None for v in values], dtype=bool)])
 
-    def column(self, answers: np.ndarray, shown: np.ndarray) -> pa.Array:
-        return from_numpy(self.values[answers], shown & self.given[answers])
+    def column(self, rows: Rows) -> pa.Array:
+        return from_numpy(self.values[rows.answers][rows.slot], rows.validity(self.given[rows.answers]))
 
 
 class _Amounts:
@@ -157,11 +174,12 @@ class _Amounts:
         self._chunks.append(decimals(values, MONEY))
         self._whole = None
 
-    def column(self, answers: np.ndarray, shown: np.ndarray) -> pa.Array:
+    def column(self, rows: Rows) -> pa.Array:
         if self._whole is None:
             self._whole = pa.concat_arrays(self._chunks)
             self._chunks = [self._whole]
-        return self._whole.take(from_numpy(answers, shown))
+        per_slot = self._whole.take(from_numpy(rows.answers))
+        return per_slot.take(from_numpy(rows.slot, rows.validity(valid(per_slot))))
 
 
 TEXT_FIELDS = (

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chipgate.batch._answers import Answer, AnswerTable, answer_from
+from chipgate.batch._answers import Answer, AnswerTable, Rows, answer_from
 from chipgate.batch._arrow import from_numpy, strings, valid
 from chipgate.batch._columns import (
     ADDED_COLUMNS,
@@ -158,11 +158,13 @@ class BatchEngine:
         with self._lock:
             if len(self._table) >= _REMEMBERED:
                 self._forget()
-            answers = self._answers_of(parsed, n, epochs, with_value)
-            return self._assemble(parsed, names, answers, errors, as_of, with_value, on is not None)
+            slot, answers = self._answers_of(parsed, n, epochs, with_value)
+            return self._assemble(parsed, names, slot, answers, errors, as_of, with_value, on is not None)
 
-    def _answers_of(self, parsed: dict[str, Any], n: int, epochs: np.ndarray, with_value: np.ndarray) -> np.ndarray:
-        """The answer number of each row, deciding the keys not seen before."""
+    def _answers_of(
+        self, parsed: dict[str, Any], n: int, epochs: np.ndarray, with_value: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(the distinct key of each row, the answer number of each distinct key), deciding the keys not seen before."""
         parts = [(epochs, len(self._epoch_starts)), (with_value.astype(np.int64), 2)]
         coded: dict[str, int] = {}
         for name in KEY_COLUMNS:
@@ -186,8 +188,7 @@ class BatchEngine:
             self._table.extend([self._answer(row) for row in rows])
             for offset, j in enumerate(new):
                 known[keys[j]] = found[j] = start + offset
-        numbers: np.ndarray = np.array(found, dtype=np.int64)[slot]
-        return numbers
+        return slot, np.array(found, dtype=np.int64)
 
     def _answer(self, row: list[int]) -> Answer:
         """Decide the key whose codes are `row`: epoch, unit value given, then one code per key column."""
@@ -226,6 +227,7 @@ class BatchEngine:
         self,
         parsed: dict[str, Any],
         names: list[str],
+        slot: np.ndarray,
         answers: np.ndarray,
         errors: RowErrors,
         as_of: np.ndarray,
@@ -233,62 +235,61 @@ class BatchEngine:
         overridden: bool,
     ) -> pa.Table:
         table = self._table
-        failed = table.failed(answers)
-        decided = ~errors.any & ~failed
+        failed = table.failed(answers)[slot]
+        problems = errors.any | failed
+        # A row with an error of its own or of its key has empty decision columns.
+        rows = Rows(slot, answers, ~problems if problems.any() else None)
         # The date the rules were read at; unknown where the row's own date was unreadable.
         date = parsed.get("date")
         as_of_column = date if not overridden and date is not None else from_numpy(as_of).cast(pa.date32())
         texts, flags, numbers, amounts = table.texts, table.flags, table.numbers, table.amounts
         added: dict[str, pa.Array] = {
             "as_of": as_of_column,
-            "outcome": texts["outcome"].column(answers, decided),
-            "eccn": texts["eccn"].column(answers, decided),
-            "tpp": numbers["tpp"].column(answers, decided),
-            "license_required": flags["license_required"].column(answers, decided),
-            "review_policy": texts["review_policy"].column(answers, decided),
-            "license_conditions": texts["license_conditions"].column(answers, decided),
-            "china_approval_required": flags["china_approval_required"].column(answers, decided),
-            "duty_tariff": texts["duty_tariff"].column(answers, decided),
-            "duty_rate": amounts["duty_rate"].column(answers, decided),
-            "duty_amount_usd": self._duty_amounts(parsed, answers, decided, with_value),
-            "restricted_party_hits": texts["restricted_party_hits"].column(answers, decided),
-            "reasons": texts["reasons"].column(answers, decided),
+            "outcome": texts["outcome"].column(rows),
+            "eccn": texts["eccn"].column(rows),
+            "tpp": numbers["tpp"].column(rows),
+            "license_required": flags["license_required"].column(rows),
+            "review_policy": texts["review_policy"].column(rows),
+            "license_conditions": texts["license_conditions"].column(rows),
+            "china_approval_required": flags["china_approval_required"].column(rows),
+            "duty_tariff": texts["duty_tariff"].column(rows),
+            "duty_rate": amounts["duty_rate"].column(rows),
+            "duty_amount_usd": self._duty_amounts(parsed, rows, with_value),
+            "restricted_party_hits": texts["restricted_party_hits"].column(rows),
+            "reasons": texts["reasons"].column(rows),
             "rulebook_version": pa.DictionaryArray.from_arrays(
-                from_numpy(np.zeros(len(answers), dtype=np.int32)), self._version_array()
+                from_numpy(np.zeros(len(slot), dtype=np.int32)), self._version_array()
             ),
-            "error": self._errors(answers, failed, errors),
+            "error": self._errors(rows, failed, errors),
         }
         arrays = [_carry(parsed[name]) for name in names] + [added[name] for name, _ in OUTPUT_FIELDS]
         return pa.Table.from_arrays(arrays, names=[*names, *(name for name, _ in OUTPUT_FIELDS)])
 
-    def _duty_amounts(
-        self, parsed: dict[str, Any], answers: np.ndarray, decided: np.ndarray, with_value: np.ndarray
-    ) -> pa.Array:
-        factor = self._table.amounts["duty_amount"].column(answers, decided)
+    def _duty_amounts(self, parsed: dict[str, Any], rows: Rows, with_value: np.ndarray) -> pa.Array:
+        factor = self._table.amounts["duty_amount"].column(rows)
         # Without a unit value the amount decided for the key is the row's amount (none, or
-        # nothing owed); with one it scales by the row's quantity and unit value.
-        scaled = decided & with_value & valid(factor)
+        # nothing owed); with one it scales by the row's quantity and unit value. A row not
+        # decided has no factor.
+        scaled = with_value & valid(factor)
         if not scaled.any():
             return factor
-        rows = from_numpy(np.nonzero(scaled)[0])
-        amount = pc.multiply(
-            pc.multiply(pc.cast(factor.take(rows), _WIDE_RATE), pc.cast(parsed["quantity"].take(rows), _WIDE_QUANTITY)),
-            pc.cast(pc.cast(parsed["unit_value_usd"].take(rows), MONEY, safe=False), _WIDE_VALUE),
-        )
+        taken = from_numpy(np.nonzero(scaled)[0])
+        quantity = pc.cast(parsed["quantity"].take(taken), _WIDE_QUANTITY)
+        value = pc.cast(pc.cast(parsed["unit_value_usd"].take(taken), MONEY, safe=False), _WIDE_VALUE)
+        amount = pc.multiply(pc.multiply(pc.cast(factor.take(taken), _WIDE_RATE), quantity), value)
         amount = pc.cast(pc.round(amount, 6), MONEY)
         return pc.replace_with_mask(factor, from_numpy(scaled), amount)
 
-    def _errors(self, answers: np.ndarray, failed: np.ndarray, errors: RowErrors) -> pa.Array:
+    def _errors(self, rows: Rows, failed: np.ndarray, errors: RowErrors) -> pa.Array:
         """Each row's problems: its own fields' first, then its key's, if any."""
         texts = self._table.texts["error"]
-        out = pc.cast(texts.column(answers, failed & ~errors.any), pa.string())
-        rows = np.nonzero(errors.any)[0]
-        if not len(rows):
+        out = pc.cast(texts.column(Rows(rows.slot, rows.answers, failed & ~errors.any)), pa.string())
+        wrong = np.nonzero(errors.any)[0]
+        if not len(wrong):
             return out
-        found_per_row = errors.messages(rows)
         messages = []
-        for row, found in zip(rows, found_per_row, strict=True):
-            problem = texts.text(int(answers[row]))
+        for row, found in zip(wrong, errors.messages(wrong), strict=True):
+            problem = texts.text(int(rows.answers[rows.slot[row]]))
             if problem is not None and problem not in found:
                 found.append(problem)
             messages.append(LIST_SEPARATOR.join(found))

@@ -32,6 +32,8 @@ T = TypeVar("T")
 _DONE = object()
 # Batches in flight per stage; bounds memory to a few batches whatever the book's size.
 _DEPTH = 2
+# Rows in the first piece a local run decides (see `_ramp_up`).
+_FIRST_PIECE = 4096
 
 
 @dataclass
@@ -239,6 +241,24 @@ def _empty_schema(book: Rulebook) -> pa.Schema:
     return engine_for(book).decide(empty).schema
 
 
+def _ramp_up(batches: Iterable[pa.RecordBatch], first: int = _FIRST_PIECE) -> Iterator[pa.RecordBatch]:
+    """The batches, the first one cut into pieces that double in size.
+
+    A fresh run decides most of its distinct keys in its first rows; a small first piece
+    lets the writer start while the rest of them are being decided.
+    """
+    rest = iter(batches)
+    for batch in rest:
+        start, size = 0, first
+        while size < batch.num_rows - start:
+            yield batch.slice(start, size)
+            start += size
+            size *= 2
+        yield batch.slice(start) if start else batch
+        break
+    yield from rest
+
+
 def _decided(
     batches: Iterator[pa.RecordBatch],
     book: Rulebook,
@@ -251,8 +271,8 @@ def _decided(
         decider = engine_for(book)
         with _Ahead(batches) as ahead:
             decider.prepare()
-            for batch in ahead:
-                yield decider.decide(batch, on)
+            for piece in _ramp_up(ahead):
+                yield decider.decide(piece, on)
         return
     if engine != "dask":
         raise ChipgateError(f"--engine: {engine!r} is not an engine; use local or dask")
