@@ -11,11 +11,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chipgate.batch._arrow import flags, from_numpy, scalar, strings
 from chipgate.batch._columns import KEY_COLUMNS, LIST_SEPARATOR
 from chipgate.batch._engine import contract
 from chipgate.errors import InputError
 from chipgate.inputs import parse_shipment
 from chipgate.rulebook import Rulebook
+
+_NEEDS_AUTHORIZATION = scalar("needs_authorization", pa.string())
 
 
 class LedgerCheck:
@@ -46,7 +49,7 @@ class LedgerCheck:
     def apply(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
         outcome = table.column("outcome")
-        needs = np.asarray(pc.equal(outcome, "needs_authorization").fill_null(False).to_numpy(), dtype=bool)
+        needs = flags(pc.equal(outcome, _NEEDS_AUTHORIZATION))
         covered: list[str | None] = [None] * n
         missing: list[str | None] = [None] * n
         outcomes = pc.cast(outcome, pa.string()).to_pylist()
@@ -57,17 +60,15 @@ class LedgerCheck:
                 for c in (*KEY_COLUMNS, "date", "as_of", "quantity", "unit_value_usd", "exporter")
                 if c in table.schema.names
             ]
-            sample = table.select(wanted).take(pa.array(rows)).to_pylist()
+            sample = table.select(wanted).take(from_numpy(rows)).to_pylist()
             for row, values in zip(rows, sample, strict=True):
                 decision = self._ledger.check(_shipment(values), values["as_of"])
                 covered[row] = LIST_SEPARATOR.join(decision.covered_by) or None
                 missing[row] = LIST_SEPARATOR.join(decision.missing) or None
                 outcomes[row] = decision.outcome
         position = table.schema.get_field_index("outcome")
-        table = table.set_column(position, "outcome", pa.array(outcomes, pa.string()))
-        return table.append_column("covered_by", pa.array(covered, pa.string())).append_column(
-            "missing", pa.array(missing, pa.string())
-        )
+        table = table.set_column(position, "outcome", strings(outcomes))
+        return table.append_column("covered_by", strings(covered)).append_column("missing", strings(missing))
 
 
 def _shipment(values: dict[str, Any]) -> Any:

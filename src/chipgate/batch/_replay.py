@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from chipgate.batch._api import engine_for
+from chipgate.batch._arrow import from_numpy
 from chipgate.batch._columns import ADDED_COLUMNS
 from chipgate.batch._io import atomic_output, format_of, open_reader
 from chipgate.batch._run import Progress, _Ahead
@@ -103,7 +105,7 @@ def replay_file(
             for day, column in zip(dates, states, strict=True):
                 for value, count in _counts(column).items():
                     report.by_date[day][value] += count
-            changed = pa.array([False] * batch.num_rows)
+            changed = from_numpy(np.zeros(batch.num_rows, dtype=bool))
             for i in range(len(dates) - 1):
                 before, after = states[i], states[i + 1]
                 moved = pc.not_equal(before, after)
@@ -134,7 +136,8 @@ def _comparison(
     carried = [name for name in base.schema.names if name not in ADDED_COLUMNS]
     table = base.select(carried)
     if "id" not in carried:
-        table = table.add_column(0, "row", pa.array(range(offset + 1, offset + base.num_rows + 1), pa.int64()))
+        numbers = np.arange(offset + 1, offset + base.num_rows + 1, dtype=np.int64)
+        table = table.add_column(0, "row", from_numpy(numbers))
     for day, decision, column in zip(dates, decided, states, strict=True):
         table = table.append_column(f"state@{day.isoformat()}", column)
         for name in COMPARED:
