@@ -6,6 +6,7 @@ except through the rulebook it is given.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
@@ -72,7 +73,9 @@ def classify(
         chip = book.catalogue.resolve(chip)
     if isinstance(chip, Chip):
         found = _classify_catalogue_chip(book, chip.id, book.epoch_start(on))
-        return dataclasses.replace(found, as_of=on)
+        # The cached answer is dated at the start of its epoch; asked on that very date (as
+        # the batch does), it is already the answer, so no copy is made.
+        return found if found.as_of == on else dataclasses.replace(found, as_of=on)
     if not isinstance(chip, ChipSpec):
         raise TypeError(f"classify takes a Chip, a ChipSpec or a chip id, not {type(chip).__name__}")
     return _classify_spec(chip, book.at(on), on, chip_id=None)
@@ -80,9 +83,33 @@ def classify(
 
 @lru_cache(maxsize=4096)
 def _classify_catalogue_chip(book: Rulebook, chip_id: str, epoch: dt.date) -> Classification:
+    """The class of a catalogue chip in the epoch starting `epoch`, dated `epoch`."""
+    found = _classify_catalogue_chip_since(book, chip_id, _class_rules_since(book, epoch))
+    return found if found.as_of == epoch else dataclasses.replace(found, as_of=epoch)
+
+
+@lru_cache(maxsize=1024)
+def _classify_catalogue_chip_since(book: Rulebook, chip_id: str, since: dt.date) -> Classification:
+    """The class under the prongs and datacenter note in force from `since`, dated `since`."""
     chip = book.catalogue.get(chip_id)
     assert chip is not None
-    return _classify_spec(chip.spec, book.at(epoch), epoch, chip_id=chip_id)
+    return _classify_spec(chip.spec, book.at(since), since, chip_id=chip_id)
+
+
+def _class_rules_since(book: Rulebook, on: dt.date) -> dt.date:
+    """The latest date on or before `on` on which the prongs or the datacenter note changed.
+
+    A class reads only those two parameters, which change on far fewer dates than the
+    rulebook's epochs, so the epochs between two of their changes share one classification
+    (re-dated), rather than each working it out again.
+    """
+    dates: set[dt.date] = set()
+    for parameter in (PRONGS, DATACENTER_NOTE):
+        if parameter in book.parameters:
+            dates |= book.parameters[parameter].change_dates()
+    changes = sorted(dates)
+    i = bisect.bisect_right(changes, on)
+    return changes[i - 1] if i else dt.date.min
 
 
 def _classify_spec(spec: ChipSpec, rules: RuleSet, on: dt.date, chip_id: str | None) -> Classification:

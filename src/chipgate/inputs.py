@@ -67,7 +67,8 @@ def country_codes() -> frozenset[str]:
 
 
 def _require_mapping(raw: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
+    # A dict, as parsed JSON always is, passes without the slower abstract-class check.
+    if not isinstance(raw, dict) and not isinstance(raw, Mapping):
         raise InputError(field or "input", f"expected a JSON object, found {_kind(raw)}")
     return raw
 
@@ -169,7 +170,8 @@ def parse_party(raw: Any, field: str) -> Party:
     country = parse_country(body.get("country"), f"{field}.country")
     assert country is not None
     identifiers = body.get("identifiers") or {}
-    identifiers = _require_mapping(identifiers, f"{field}.identifiers")
+    if identifiers:
+        identifiers = _require_mapping(identifiers, f"{field}.identifiers")
     return Party(
         name=name.strip(),
         country=country,

@@ -43,15 +43,19 @@ def decide(shipment: Shipment, on: dt.date | None = None, *, rulebook: Rulebook 
         assert shipment.item.spec is not None
         classification = classify(shipment.item.spec, as_of, rulebook=book)
 
+    hits = screen_parties(shipment, book, rules)
     facts = Facts(
         shipment=shipment,
         on=as_of,
         rules=rules,
         chip=chip,
         classification=classification,
-        party_hits=screen_parties(shipment, book, rules),
+        party_hits=hits,
     )
-    facts = replace(facts, party_hits=with_binding(facts))
+    if hits:
+        # Whether a hit binds reads the facts just gathered; most shipments have no hits,
+        # and they skip the second copy of the facts.
+        facts = replace(facts, party_hits=with_binding(facts))
     reasons = list(classification.reasons)
     export, export_reasons = us_export(facts)
     reasons += export_reasons

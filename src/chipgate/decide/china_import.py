@@ -23,6 +23,8 @@ EXCLUDED_END_USES = "cn.import_approval.excluded_end_uses"
 PROHIBITIONS = "cn.import_approval.prohibitions"
 
 _WORD = re.compile(r"[a-z0-9]+")
+# The answer of every shipment that needs no approval: a frozen value, so all share it.
+_NOT_REQUIRED = ChinaImport(approval_required=False)
 
 
 @lru_cache(maxsize=65536)
@@ -45,7 +47,7 @@ def china_import(facts: Facts) -> tuple[ChinaImport, list[Reason]]:
     reasons: list[Reason] = []
     products = rules.get(PRODUCTS)
     if products is None or not enters_china(facts) or facts.chip_id not in products.value:
-        return ChinaImport(approval_required=False), reasons
+        return _NOT_REQUIRED, reasons
     s = facts.shipment
     reasons.append(
         _reason(

@@ -48,7 +48,8 @@ def _screened_parties(shipment: Shipment) -> Iterator[tuple[str, str, str | None
     """(role, name, country, identifiers) of each party screened."""
     consignee, end_user = shipment.consignee, shipment.end_user
     yield "consignee", consignee.name, consignee.country, _identifiers(consignee.identifiers)
-    if end_user != consignee:
+    # A shipment without its own end user names the consignee object itself: no field-by-field compare.
+    if end_user is not consignee and end_user != consignee:
         yield "end_user", end_user.name, end_user.country, _identifiers(end_user.identifiers)
     if shipment.exporter:
         # The exporter matters to import rules (UFLPA: goods it made may not enter the US).
@@ -56,6 +57,8 @@ def _screened_parties(shipment: Shipment) -> Iterator[tuple[str, str, str | None
 
 
 def _identifiers(given: Mapping[str, str]) -> tuple[str, ...]:
+    if not given:
+        return ()
     return tuple(f"{scheme.upper()}:{value.strip().upper()}" for scheme, value in sorted(given.items()))
 
 
@@ -155,7 +158,12 @@ def binds(hit: PartyHit, facts: Facts) -> bool:
 
 def with_binding(facts: Facts) -> tuple[PartyHit, ...]:
     """The hits, each marked with whether it binds this shipment (see `binds`)."""
-    return tuple(replace(hit, binding=binds(hit, facts)) for hit in facts.party_hits)
+    marked = []
+    for hit in facts.party_hits:
+        binding = binds(hit, facts)
+        # A hit already marked as it should be is kept as it is (hits are frozen values).
+        marked.append(hit if hit.binding == binding else replace(hit, binding=binding))
+    return tuple(marked)
 
 
 def _blocks(effect: str, hit: PartyHit, s: Shipment) -> bool:

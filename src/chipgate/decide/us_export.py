@@ -39,6 +39,8 @@ _STRICTNESS: Mapping[str, int] = {
     "presumption_of_approval": 2,
 }
 US_EXPORT_KINDS = ("export", "reexport", "in_country_transfer")
+# The answer of every shipment that needs no US licence: a frozen value, so all share it.
+_NOT_REQUIRED = UsExport(license_required=False, review_policy=None)
 
 
 @dataclass(slots=True)
@@ -56,7 +58,7 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
     rules = facts.rules
     reasons: list[Reason] = []
     if s.kind not in US_EXPORT_KINDS:
-        return UsExport(license_required=False, review_policy=None), reasons
+        return _NOT_REQUIRED, reasons
 
     triggers: list[_Trigger] = []
     conditions: list[str] = []
@@ -70,32 +72,8 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
     _entity_list_trigger(facts, triggers, reasons)
 
     if not triggers:
-        undetermined = facts.classification.undetermined
-        if eccn is None and undetermined:
-            reasons.append(
-                Reason(
-                    rule="us.license_requirement",
-                    citation=_citation_or(rules.get(DESTINATIONS), "15 CFR 742.6(a)(6)"),
-                    effective_from=_date_or_none(rules.get(DESTINATIONS)),
-                    text=(
-                        "Caution: the 3A090 classification is undetermined (missing "
-                        + ", ".join(f.replace("_", " ") for f in undetermined)
-                        + "); no licence requirement was found, but one cannot be ruled out until those "
-                        "figures are known."
-                    ),
-                    facts={"undetermined": list(undetermined)},
-                )
-            )
-        what = f"{eccn} item" if eccn else "item not classified 3A090 and not caught by another rule"
-        reasons.append(
-            Reason(
-                rule="us.license_requirement",
-                citation=_citation_or(rules.get(DESTINATIONS), "15 CFR 742.6(a)(6)"),
-                effective_from=_date_or_none(rules.get(DESTINATIONS)),
-                text=f"No US licence needed: {what} to {s.to_country} with these parties.",
-            )
-        )
-        return UsExport(license_required=False, review_policy=None), reasons
+        reasons += _no_licence_reasons(rules, eccn, facts.classification.undetermined, s.to_country)
+        return _NOT_REQUIRED, reasons
 
     military = rules.get(MILITARY_POLICY)
     if s.end_use == "military" and military is not None:
@@ -115,12 +93,57 @@ def us_export(facts: Facts) -> tuple[UsExport, list[Reason]]:
     return (
         UsExport(
             license_required=True,
-            review_policy=cast(ReviewPolicy | None, policy),
+            # A string type: `ReviewPolicy | None` as an expression builds a typing union each call.
+            review_policy=cast("ReviewPolicy | None", policy),
             conditions=tuple(conditions),
             rules=tuple(dict.fromkeys(t.rule for t in triggers)),
         ),
         reasons,
     )
+
+
+def _no_licence_reasons(
+    rules: RuleSet, eccn: str | None, undetermined: tuple[str, ...], destination: str
+) -> tuple[Reason, ...]:
+    """Why no licence is needed (and, for an item not settled as 3A090, the caution that goes with it).
+
+    The text reads only these facts, so it is built once per epoch and shared: reasons are
+    frozen values, as the cached classification's are.
+    """
+    key = ("no_licence_reasons", eccn, undetermined, destination)
+    found: tuple[Reason, ...] | None = rules.memo.get(key)
+    if found is not None:
+        return found
+    destinations = rules.get(DESTINATIONS)
+    citation = _citation_or(destinations, "15 CFR 742.6(a)(6)")
+    since = _date_or_none(destinations)
+    reasons: list[Reason] = []
+    if eccn is None and undetermined:
+        reasons.append(
+            Reason(
+                rule="us.license_requirement",
+                citation=citation,
+                effective_from=since,
+                text=(
+                    "Caution: the 3A090 classification is undetermined (missing "
+                    + ", ".join(f.replace("_", " ") for f in undetermined)
+                    + "); no licence requirement was found, but one cannot be ruled out until those "
+                    "figures are known."
+                ),
+                facts={"undetermined": list(undetermined)},
+            )
+        )
+    what = f"{eccn} item" if eccn else "item not classified 3A090 and not caught by another rule"
+    reasons.append(
+        Reason(
+            rule="us.license_requirement",
+            citation=citation,
+            effective_from=since,
+            text=f"No US licence needed: {what} to {destination} with these parties.",
+        )
+    )
+    found = rules.memo[key] = tuple(reasons)
+    return found
 
 
 def _three_a090_triggers(facts: Facts, triggers: list[_Trigger], conditions: list[str], reasons: list[Reason]) -> None:
@@ -130,19 +153,9 @@ def _three_a090_triggers(facts: Facts, triggers: list[_Trigger], conditions: lis
     destinations = rules.get(DESTINATIONS)
     destination_hit = destinations is not None and in_where(s.to_country, destinations.value, rules)
     if destinations is not None and destination_hit:
-        policy, policy_reason = _destination_policy(facts)
+        policy, destination_reasons = _destination_rule(rules, eccn, s.to_country)
         triggers.append(_Trigger(DESTINATIONS, policy))
-        reasons.append(
-            _reason(
-                DESTINATIONS,
-                destinations,
-                f"US licence required: {eccn} item to {s.to_country}, a destination in "
-                f"{describe_where(destinations.value)}.",
-                destination=s.to_country,
-            )
-        )
-        if policy_reason is not None:
-            reasons.append(policy_reason)
+        reasons += destination_reasons
         lane_policy = _h200_lane(facts, conditions, reasons)
         if lane_policy is not None:
             triggers[-1].policy = lane_policy
@@ -176,18 +189,41 @@ def _three_a090_triggers(facts: Facts, triggers: list[_Trigger], conditions: lis
             break
 
 
-def _destination_policy(facts: Facts) -> tuple[str | None, Reason | None]:
-    rules = facts.rules
+def _destination_rule(rules: RuleSet, eccn: str | None, destination: str) -> tuple[str | None, tuple[Reason, ...]]:
+    """The review policy for a destination the licence requirement reaches, and the reasons
+    that say so; they read only the destination and the ECCN, so they are built once per epoch."""
+    key = ("destination_rule", eccn, destination)
+    found: tuple[str | None, tuple[Reason, ...]] | None = rules.memo.get(key)
+    if found is not None:
+        return found
+    destinations = rules.get(DESTINATIONS)
+    assert destinations is not None
+    reasons = [
+        _reason(
+            DESTINATIONS,
+            destinations,
+            f"US licence required: {eccn} item to {destination}, a destination in "
+            f"{describe_where(destinations.value)}.",
+            destination=destination,
+        )
+    ]
+    policy, policy_reason = _destination_policy(rules, destination)
+    if policy_reason is not None:
+        reasons.append(policy_reason)
+    found = rules.memo[key] = (policy, tuple(reasons))
+    return found
+
+
+def _destination_policy(rules: RuleSet, destination: str) -> tuple[str | None, Reason | None]:
     table = rules.get(DESTINATION_POLICY)
     if table is None:
         return None, None
     for entry in table.value:
-        if in_where(facts.shipment.to_country, entry["where"], rules):
+        if in_where(destination, entry["where"], rules):
             return entry["policy"], _reason(
                 DESTINATION_POLICY,
                 table,
-                f"Review policy for {facts.shipment.to_country}: {_words(entry['policy'])} "
-                f"({describe_where(entry['where'])}).",
+                f"Review policy for {destination}: {_words(entry['policy'])} ({describe_where(entry['where'])}).",
                 policy=entry["policy"],
             )
     return None, None
@@ -200,6 +236,33 @@ def _h200_lane(facts: Facts, conditions: list[str], reasons: list[Reason]) -> st
     s = facts.shipment
     if lane is None or not in_where(s.to_country, lane.value["destinations"], rules):
         return None
+    cls = facts.classification
+    # The lane reads these facts and no names, so shipments alike in them share its answer
+    # (and the reason's text) for the whole epoch.
+    key = (
+        "h200_lane",
+        s.to_country,
+        s.kind,
+        s.from_country,
+        s.end_use,
+        cls.tpp,
+        cls.dram_bandwidth_gbs,
+        tuple((role, party.country, party.effective_headquarters) for role, party in facts.parties),
+    )
+    found: tuple[str | None, Reason] | None = rules.memo.get(key)
+    if found is None:
+        found = rules.memo[key] = _assess_h200_lane(facts, lane)
+    policy, reason = found
+    reasons.append(reason)
+    if policy is not None:
+        conditions.extend(lane.value["conditions"])
+    return policy
+
+
+def _assess_h200_lane(facts: Facts, lane: DatedValue) -> tuple[str | None, Reason]:
+    """(the lane's policy if every criterion holds, else None; the reason that says why)."""
+    rules = facts.rules
+    s = facts.shipment
     spec = lane.value
     cls = facts.classification
     failures: list[str] = []
@@ -227,29 +290,22 @@ def _h200_lane(facts: Facts, conditions: list[str], reasons: list[Reason]) -> st
                     f"the {role.replace('_', ' ')} is headquartered in D:5 or Macau but located in {party.country}"
                 )
     if failures:
-        reasons.append(
-            _reason(
-                H200_LANE,
-                lane,
-                "The case-by-case lane for H200-class chips does not apply: " + "; ".join(failures) + ".",
-                failures=failures,
-            )
-        )
-        return None
-    conditions.extend(spec["conditions"])
-    reasons.append(
-        _reason(
+        return None, _reason(
             H200_LANE,
             lane,
-            f"Case-by-case review instead of presumption of denial: TPP {cls.tpp:,.0f} < "
-            f"{spec['tpp_below']:,}, total DRAM bandwidth {dram:,.0f} GB/s < "
-            f"{spec['dram_bandwidth_below_gbs']:,} GB/s, export from {s.from_country}. Conditions of "
-            "the licence: " + "; ".join(spec["conditions"]) + ".",
-            tpp=cls.tpp,
-            dram_bandwidth_gbs=dram,
+            "The case-by-case lane for H200-class chips does not apply: " + "; ".join(failures) + ".",
+            failures=failures,
         )
+    return str(spec["policy"]), _reason(
+        H200_LANE,
+        lane,
+        f"Case-by-case review instead of presumption of denial: TPP {cls.tpp:,.0f} < "
+        f"{spec['tpp_below']:,}, total DRAM bandwidth {dram:,.0f} GB/s < "
+        f"{spec['dram_bandwidth_below_gbs']:,} GB/s, export from {s.from_country}. Conditions of "
+        "the licence: " + "; ".join(spec["conditions"]) + ".",
+        tpp=cls.tpp,
+        dram_bandwidth_gbs=dram,
     )
-    return str(spec["policy"])
 
 
 def is_informed_letters(rules: RuleSet) -> list[DatedValue]:
