@@ -28,10 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -41,7 +38,7 @@ from rapidfuzz.distance import OSA
 from chipgate.parties._model import ListEntry, NameMatch
 from chipgate.parties._normalize import LEGAL_FORMS_ANYWHERE
 from chipgate.parties._scripts import name_variants
-from chipgate.parties._words import FUZZY_NAME, FUZZY_VERSION, IndexedName, indexed_names, words
+from chipgate.parties._words import FUZZY_NAME, FUZZY_VERSION, IndexedNames, indexed_names, skeleton, words
 
 __all__ = ["FuzzyMatcher"]
 
@@ -72,39 +69,50 @@ _TYPO_COST = 0.6
 _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
 
 
-# Spellings one sound gets in the romanisations listed names come in (Russian by BGN/PCGN,
-# by German or French habit, or anglicised), each reduced to one spelling: first the
-# letter groups (longest first), then single letters, then doubled letters.
-_SKELETON_GROUPS = {
-    "shch": "sh", "sch": "sh", "dzh": "z", "cks": "x",
-    "ch": "h", "kh": "h", "ck": "k", "gh": "g", "ph": "f", "dj": "z", "zh": "z",
-    "ks": "x", "cs": "x",
-    "yu": "u", "iu": "u", "ju": "u", "ya": "a", "ia": "a", "ja": "a",
-    "ye": "e", "je": "e", "yo": "o", "jo": "o",
-}  # fmt: skip
-_SKELETON_GROUP = re.compile("|".join(sorted(_SKELETON_GROUPS, key=len, reverse=True)))
-_SKELETON_LETTERS = str.maketrans({"c": "k", "w": "v", "y": "i", "j": "i"})
-_DOUBLED = re.compile(r"(.)\1+")
-
-
-@lru_cache(maxsize=65_536)
-def skeleton(word: str) -> str:
-    """`word` with romanisation variants reduced: "elektroniks" and "electronics" agree."""
-    word = _SKELETON_GROUP.sub(lambda found: _SKELETON_GROUPS[found.group()], word)
-    return _DOUBLED.sub(r"\1", word.translate(_SKELETON_LETTERS))
-
-
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-@dataclass(frozen=True, slots=True)
-class _Name:
-    entry: int
-    raw: str
-    words: frozenset[str]
-    text: str  # the words sorted and joined, for the character similarity
-    weight: float
+class _TypoIndex:
+    """The spellings one typo from a word may be, found through one-letter deletions: a typo
+    (a letter inserted, dropped, changed, or two swapped) leaves the word and the spelling
+    with a deletion in common, or one of them equal to a deletion of the other. Also each
+    spelling's romanisation skeleton -> the spellings.
+
+    Each spelling and each of its deletions is a key. Nearly every key comes from one
+    spelling, kept as a string in `_first`; the others landing on a key (two thousand
+    keys have any) are listed in `_more`. Fifty thousand one-item lists would take a third
+    of the time of the build, which a batch waits for.
+    """
+
+    __slots__ = ("_first", "_more", "by_skeleton")
+
+    def __init__(self, spellings: Iterable[str], skeletons: Mapping[str, str]) -> None:
+        """Index `spellings`; `skeletons` holds the skeletons of those computed earlier."""
+        self._first: dict[str, str] = {}
+        self._more: dict[str, list[str]] = {}
+        self.by_skeleton: dict[str, list[str]] = {}
+        first, more = self._first, self._more
+        for spelling in spellings:
+            if len(spelling) < _MIN_TYPO_LENGTH:
+                continue
+            # Deleting the letter at each i, and at i = len(spelling) none: the spelling itself.
+            for i in range(len(spelling) + 1):
+                key = spelling[:i] + spelling[i + 1 :]
+                # A spelling landing on a key twice ("committee" less either "t") is listed
+                # once: the look-up would skip it the second time.
+                if first.setdefault(key, spelling) != spelling:
+                    more.setdefault(key, []).append(spelling)
+            sound = skeletons[spelling] if spelling in skeletons else skeleton(spelling)
+            self.by_skeleton.setdefault(sound, []).append(spelling)
+
+    def sharing_a_deletion(self, word: str) -> Iterator[str]:
+        """The spellings `word` or one of its deletions is a key of; some are more than one typo away."""
+        for key in {word} | _deletions(word):
+            spelling = self._first.get(key)
+            if spelling is not None:
+                yield spelling
+                yield from self._more.get(key, ())
 
 
 class FuzzyMatcher:
@@ -113,49 +121,56 @@ class FuzzyMatcher:
     name: str = FUZZY_NAME
     version: str = FUZZY_VERSION
 
-    def __init__(self, entries: Sequence[ListEntry], names: Sequence[IndexedName] | None = None) -> None:
+    def __init__(self, entries: Sequence[ListEntry], names: IndexedNames | None = None) -> None:
         """Index `entries`; `names` are their `indexed_names`, when computed earlier."""
         self._entries = tuple(entries)
         places = name_variants().place_words
         if names is None:
             names = indexed_names(self._entries)
-        frequency: dict[str, int] = {}
-        for _, _, found in names:
-            for word in set(found):
-                frequency[word] = frequency.get(word, 0) + 1
-        count = len(names)
-        self._unseen_weight = math.log((count + 1) / 0.5)
-        self._weights = {word: math.log((count + 1) / (n + 0.5)) for word, n in frequency.items()}
-        for word in self._weights:
-            self._weights[word] *= _factor(word, places)
-        self._places = places
-        self._names: list[_Name] = []
-        self._exact: dict[tuple[str, ...], list[int]] = {}
+        # Name n, as parallel lists rather than one object per name: the matcher is built on
+        # the way to the first decision of a batch, and nine thousand small objects cost more
+        # to make than a few lists.
+        self._name_entry = names.entry
+        self._name_raw = names.raw
+        self._skeletons = names.skeletons
+        split = [text.split() for text in names.words]
+        self._name_words = [frozenset(found) for found in split]
+        # The words sorted and joined: compared by character similarity, and the key of an exact match.
+        self._name_text = [" ".join(sorted(found)) for found in split]
         postings: dict[str, list[int]] = {}
-        for n, (owner, raw, found) in enumerate(names):
-            unique = frozenset(found)
-            self._names.append(
-                _Name(owner, raw, unique, " ".join(sorted(found)), sum(self._weights[w] for w in unique))
-            )
-            self._exact.setdefault(tuple(sorted(found)), []).append(n)
+        for n, unique in enumerate(self._name_words):
             for word in unique:
-                postings.setdefault(word, []).append(n)
-        self._postings_list = {word: tuple(ids) for word, ids in postings.items()}
+                ids = postings.get(word)
+                if ids is None:
+                    postings[word] = [n]
+                else:
+                    ids.append(n)
+        count = len(split)
+        self._unseen_weight = math.log((count + 1) / 0.5)
+        # A word's frequency is the number of names that have it: its postings.
+        self._weights = {
+            word: math.log((count + 1) / (len(ids) + 0.5)) * _factor(word, places) for word, ids in postings.items()
+        }
+        self._places = places
+        weight = self._weights.__getitem__
+        self._name_weight_list = [sum(map(weight, unique)) for unique in self._name_words]
+        self._name_weights = np.array(self._name_weight_list)
+        self._exact: dict[str, list[int]] = {}
+        for n, text in enumerate(self._name_text):
+            self._exact.setdefault(text, []).append(n)
+        self._postings_list = postings
         # As numpy arrays, made on first use by a query with many postings.
         self._postings: dict[str, np.ndarray] = {}
         self._sizes = {word: len(ids) for word, ids in postings.items()}
         self._common = frozenset(word for word, ids in postings.items() if len(ids) > _COMMON_POSTINGS)
-        self._name_weights = np.array([name.weight for name in self._names])
-        self._name_weight_list = [name.weight for name in self._names]
         # Spellings one typo can reach: the listed words, and the other spellings the
         # synonyms turn into a listed word ("technologies" for "technology").
         self._spelling: dict[str, str] = {word: word for word in self._postings_list}
         for phrase, replacement in name_variants().synonyms.items():
             if len(phrase) == 1 and len(replacement) == 1 and replacement[0] in self._postings_list:
                 self._spelling.setdefault(phrase[0], replacement[0])
-        # Built on the first word not in the lists (a tenth of a second), not before.
-        self._by_deletion: dict[str, list[str]] | None = None
-        self._by_skeleton: dict[str, list[str]] = {}
+        # Built on the first word not in the lists (a few hundredths of a second), not before.
+        self._typos: _TypoIndex | None = None
         self._near: dict[str, list[tuple[str, float]]] = {}
         self._by_identifier: dict[str, list[int]] = {}
         for i, entry in enumerate(self._entries):
@@ -175,7 +190,7 @@ class FuzzyMatcher:
         best: dict[int, tuple[float, int, dict[str, float]]] = {}
         if found:
             for n, score, features in self._scored_names(found, floor):
-                owner = self._names[n].entry
+                owner = self._name_entry[n]
                 if owner not in best or score > best[owner][0]:
                     best[owner] = (score, n, features)
         wanted = {identifier.upper() for identifier in identifiers}
@@ -195,7 +210,7 @@ class FuzzyMatcher:
                 NameMatch(
                     entry=entry,
                     query=query,
-                    matched_name=self._names[n].raw if n >= 0 else entry.name,
+                    matched_name=self._name_raw[n] if n >= 0 else entry.name,
                     matcher=self.name,
                     score=round(score, 4),
                     features={name: round(value, 4) for name, value in features.items()},
@@ -226,7 +241,7 @@ class FuzzyMatcher:
         return score
 
     def _scored_names(self, found: tuple[str, ...], floor: float) -> Iterable[tuple[int, float, dict[str, float]]]:
-        exact = self._exact.get(tuple(sorted(found)), ())
+        exact = self._exact.get(" ".join(sorted(found)), ())
         for n in exact:
             yield n, 1.0, {"words": 1.0, "characters": 1.0}
         query_words = self._query_words(found)
@@ -238,7 +253,7 @@ class FuzzyMatcher:
             for word, alternatives in zip(query_words, options, strict=True)
         )
         text = " ".join(sorted(query_words))
-        names = self._names
+        name_text, name_words = self._name_text, self._name_words
         # A misspelt place is still that place.
         query_places = self._places.intersection(found, (words[0][0] for words in options if words))
         # A name whose words overlap too little cannot reach `floor` even with every
@@ -252,10 +267,10 @@ class FuzzyMatcher:
         for n, dice in self._overlaps(options, query_weight):
             if n in exact or dice < least:
                 continue
-            characters = fuzz.token_sort_ratio(text, names[n].text, processor=None) / 100
+            characters = fuzz.token_sort_ratio(text, name_text[n], processor=None) / 100
             score = _OVERLAP_SHARE * dice + (1 - _OVERLAP_SHARE) * characters
             features = {"words": dice, "characters": characters}
-            if query_places != self._places.intersection(names[n].words):
+            if query_places != self._places.intersection(name_words[n]):
                 # Sister companies differ by their city ("Huawei Cloud Beijing", "... Shanghai"):
                 # a place left out or different keeps a name from being sure.
                 score *= _PLACE_MISMATCH
@@ -264,24 +279,12 @@ class FuzzyMatcher:
 
     def warm(self) -> None:
         """Build now what the first query would otherwise build (the typo index)."""
-        if self._by_deletion is None:
-            self._by_deletion = self._deletion_index()
+        self._typo_index()
 
-    def _deletion_index(self) -> dict[str, list[str]]:
-        """Each spelling, and each of its one-letter deletions -> the spellings it comes from;
-        and (in `_by_skeleton`) each spelling's romanisation skeleton -> the spellings."""
-        index: defaultdict[str, list[str]] = defaultdict(list)
-        skeletons: defaultdict[str, list[str]] = defaultdict(list)
-        for spelling in self._spelling:
-            if len(spelling) >= _MIN_TYPO_LENGTH:
-                # A spelling may land on one key twice ("committee" less either "t"):
-                # the look-up skips a spelling it has seen.
-                index[spelling].append(spelling)
-                for i in range(len(spelling)):
-                    index[spelling[:i] + spelling[i + 1 :]].append(spelling)
-                skeletons[skeleton(spelling)].append(spelling)
-        self._by_skeleton = dict(skeletons)
-        return dict(index)
+    def _typo_index(self) -> _TypoIndex:
+        if self._typos is None:
+            self._typos = _TypoIndex(self._spelling, self._skeletons)
+        return self._typos
 
     def _query_words(self, found: tuple[str, ...]) -> tuple[str, ...]:
         """The query's words, read as the lists would write them: two words that are one
@@ -332,15 +335,13 @@ class FuzzyMatcher:
         if len(self._near) >= _NEAR_CACHE:
             self._near.clear()
         near: dict[str, float] = {}
-        if self._by_deletion is None:
-            self._by_deletion = self._deletion_index()
-        for key in {word} | _deletions(word):
-            for spelling in self._by_deletion.get(key, ()):
-                listed = self._spelling[spelling]
-                if listed not in near and OSA.distance(word, spelling, score_cutoff=1) <= 1:
-                    near[listed] = 1 - _TYPO_COST / max(len(word), len(spelling))
+        typos = self._typo_index()
+        for spelling in typos.sharing_a_deletion(word):
+            listed = self._spelling[spelling]
+            if listed not in near and OSA.distance(word, spelling, score_cutoff=1) <= 1:
+                near[listed] = 1 - _TYPO_COST / max(len(word), len(spelling))
         # Another romanisation of the same sounds ("elektroniks", "rosoboroneksport"): as sure as a typo.
-        for spelling in self._by_skeleton.get(skeleton(word), ()):
+        for spelling in typos.by_skeleton.get(skeleton(word), ()):
             listed = self._spelling[spelling]
             near.setdefault(listed, 1 - _TYPO_COST / max(len(word), len(spelling)))
         # Closest first; among equals the commoner word, the likelier one to have been meant
@@ -367,7 +368,7 @@ class FuzzyMatcher:
             shared = self._few_shared(rare)
         else:
             shared = self._many_shared(rare, query_weight)
-        names = self._names
+        name_words = self._name_words
         name_weight = self._name_weight_list
         if len(shared) > _CANDIDATES:
             shared = dict(heapq.nlargest(_CANDIDATES, shared.items(), key=lambda item: item[1] / name_weight[item[0]]))
@@ -376,18 +377,18 @@ class FuzzyMatcher:
             single = [(a[0][0], self._weights[a[0][0]] * a[0][1]) for a in common if len(a) == 1]
             several = [[(w, self._weights[w] * sim) for w, sim in a] for a in common if len(a) > 1]
             for n in shared:
-                name_words = names[n].words
+                words_of_n = name_words[n]
                 for word, weight in single:
-                    if word in name_words:
+                    if word in words_of_n:
                         shared[n] += weight
                 for credits in several:
-                    shared[n] += max((weight for word, weight in credits if word in name_words), default=0.0)
+                    shared[n] += max((weight for word, weight in credits if word in words_of_n), default=0.0)
         ranked = sorted(((2 * total / (query_weight + name_weight[n]), n) for n, total in shared.items()), reverse=True)
         return [(n, min(1.0, dice)) for dice, n in ranked[:_SCORED]]
 
     def _many_shared(self, options: list[list[tuple[str, float]]], query_weight: float) -> dict[int, float]:
         """Shared weight of the names sharing the most with the query, summed in numpy."""
-        shared = np.zeros(len(self._names))
+        shared = np.zeros(len(self._name_text))
         touched: list[np.ndarray] = []
         for alternatives in options:
             if len(alternatives) == 1:
@@ -396,7 +397,7 @@ class FuzzyMatcher:
                 shared[ids] += self._weights[word] * sim
                 touched.append(ids)
             elif alternatives:
-                best = np.zeros(len(self._names))
+                best = np.zeros(len(self._name_text))
                 for word, sim in alternatives:
                     ids = self._array(word)
                     best[ids] = np.maximum(best[ids], self._weights[word] * sim)

@@ -18,13 +18,13 @@ Registered now:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol, Self
 
 from chipgate.parties._model import ListEntry, NameMatch
 from chipgate.parties._names import matchable_names
 from chipgate.parties._normalize import normalize_name
-from chipgate.parties._words import FUZZY_NAME, IndexedName
+from chipgate.parties._words import FUZZY_NAME, IndexedNames
 
 __all__ = ["MATCHERS", "Matcher", "NormalizedExactMatcher"]
 
@@ -47,6 +47,10 @@ class Matcher(Protocol):
         """Build now whatever the first query would build, so a caller can do it while it waits."""
 
 
+# Normalised name -> (entry, the entry's name as written) pairs, in match order.
+_Hits = dict[str, tuple[tuple[ListEntry, str], ...]]
+
+
 def _entry_order(entry: ListEntry) -> tuple[str, str]:
     return entry.list_code, entry.record_id
 
@@ -65,21 +69,34 @@ class NormalizedExactMatcher:
             for raw in matchable_names(entry):
                 hits = index.setdefault(normalize_name(raw), {})
                 hits.setdefault(_entry_order(entry), (entry, raw))
-        self._index: dict[str, tuple[tuple[ListEntry, str], ...]] = {
+        self._hits: _Hits | None = {
             normalized: tuple(hits[key] for key in sorted(hits)) for normalized, hits in index.items()
         }
+        self._read_stored: Callable[[], _Hits] | None = None
 
     @classmethod
-    def from_hits(cls, hits: Mapping[str, tuple[tuple[ListEntry, str], ...]]) -> Self:
-        """The matcher with an index computed earlier (see `hits`), without normalising any name."""
+    def from_stored(cls, read: Callable[[], _Hits]) -> Self:
+        """The matcher over an index computed earlier (see `hits`), which `read` makes from its
+        stored form on first use: loading a list for the fuzzy matcher (a batch run) then
+        spends no time on this one."""
         matcher = cls.__new__(cls)
-        matcher._index = dict(hits)
+        matcher._hits = None
+        matcher._read_stored = read
         return matcher
 
-    def warm(self) -> None:
-        """Nothing to build: the index is complete once made."""
+    @property
+    def _index(self) -> _Hits:
+        hits = self._hits
+        if hits is None:
+            # Read on first use; two threads may both read it (the same index, one kept).
+            hits = self._hits = self._read_stored() if self._read_stored is not None else {}
+        return hits
 
-    def hits(self) -> dict[str, tuple[tuple[ListEntry, str], ...]]:
+    def warm(self) -> None:
+        """Read the stored index now, if there is one not read yet."""
+        self._index  # noqa: B018 - read on first access
+
+    def hits(self) -> _Hits:
         """Normalised name -> (entry, the entry's name as written) pairs, in match order."""
         return dict(self._index)
 
@@ -98,7 +115,7 @@ class NormalizedExactMatcher:
         )
 
 
-def fuzzy_matcher(entries: Sequence[ListEntry], names: Sequence[IndexedName] | None = None) -> Matcher:
+def fuzzy_matcher(entries: Sequence[ListEntry], names: IndexedNames | None = None) -> Matcher:
     """The ``fuzzy-v1`` matcher; numpy and rapidfuzz are imported only when one is built."""
     from chipgate.parties._fuzzy import FuzzyMatcher
 
