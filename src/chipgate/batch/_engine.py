@@ -168,18 +168,23 @@ class BatchEngine:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(the distinct key of each row, the answer number of each distinct key), deciding the keys not seen before."""
         parts = [(epochs, len(self._epoch_starts)), (with_value.astype(np.int64), 2)]
-        coded: dict[str, int] = {}
+        lasting: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in KEY_COLUMNS:
             if name in parsed and parsed[name].null_count < n:
-                coded[name] = len(parts)
-                codes = self._codes[name]
-                parts.append((codes.codes(parsed[name]), len(codes)))
+                local, to_global = self._codes[name].local(parsed[name])
+                lasting[name] = (local, to_global)
+                parts.append((local, len(to_global)))
         slot, first = distinct_keys(parts, n)
-        # Each distinct key once: its codes (0 for a column the batch lacks), as bytes to
-        # look it up among the keys decided before.
+        # Each distinct key once, in lasting codes (0 for a column the batch lacks), as bytes
+        # to look it up among the keys decided before.
         absent = np.zeros(len(first), dtype=np.int64)
         key_codes = [parts[0][0][first], parts[1][0][first]]
-        key_codes += [parts[coded[name]][0][first] if name in coded else absent for name in KEY_COLUMNS]
+        for name in KEY_COLUMNS:
+            if name in lasting:
+                local, to_global = lasting[name]
+                key_codes.append(to_global[local[first]])
+            else:
+                key_codes.append(absent)
         keys = key_bytes(key_codes)
         known = self._known
         found = [known.get(key, -1) for key in keys]

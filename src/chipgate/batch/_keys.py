@@ -50,24 +50,34 @@ class ValueCodes:
 
     def codes(self, array: pa.Array) -> np.ndarray:
         """The code of each row's value (int64; 0 where missing)."""
+        local, to_global = self.local(array)
+        codes: np.ndarray = to_global[local]
+        return codes
+
+    def local(self, array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's code within this batch, 0 where missing; the lasting code of each batch code).
+
+        Rows are told apart by their batch codes, which a dictionary column already holds;
+        only the distinct keys need the lasting codes.
+        """
         n = len(array)
-        if array.null_count == n:
-            return np.zeros(n, dtype=np.int64)
         if not pa.types.is_dictionary(array.type) and array.null_count * 4 > n * 3:
             # Mostly missing (spec columns when most rows name a catalogue chip): code the few values only.
             rows = np.nonzero(valid(array))[0]
-            out = np.zeros(n, dtype=np.int64)
-            out[rows] = self.codes(array.take(from_numpy(rows)))
-            return out
+            present, to_global = self.local(array.take(from_numpy(rows)))
+            local = np.zeros(n, dtype=np.int64)
+            local[rows] = present
+            return local, to_global
         encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
         distinct = encoded.dictionary.to_pylist()
-        table = np.fromiter(map(self._code_of, distinct), dtype=np.int64, count=len(distinct))
+        to_global = np.zeros(len(distinct) + 1, dtype=np.int64)
+        to_global[1:] = np.fromiter(map(self._code_of, distinct), dtype=np.int64, count=len(distinct))
         indices = encoded.indices
-        # A missing value's index slot holds anything: clip it into range, then zero it.
-        out = np.take(table, to_numpy(indices), mode="clip")
+        local = np.add(to_numpy(indices), 1, dtype=np.int64)
         if indices.null_count:
-            out *= valid(indices)
-        return out
+            # A missing value's index slot holds anything.
+            local *= valid(indices)
+        return local, to_global
 
     def _code_of(self, value: Any) -> int:
         key = _lookup_key(value)
