@@ -11,7 +11,6 @@ computed per row in decimal.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gc
 import threading
@@ -211,12 +210,13 @@ class BatchEngine:
             return Answer(error=error_text(exc))
 
     def _shipment(self, parse_key: tuple[Any, ...], raw: dict[str, Any], on: dt.date) -> Shipment | InputError:
-        """The key's shipment as `parse_shipment` reads it from the contract, dated `on`, or its error.
+        """The key's shipment as `parse_shipment` reads it from the contract, or its error.
 
         Keys that differ only in their rule epoch share everything but the date, which is
         always a valid date here, so the contract is parsed once per (unit value given,
-        columns, values) and the result re-dated; a contract that does not parse gives the
-        same error whatever the date.
+        columns, values), dated the first epoch it is met in; `decide(shipment, on)` reads
+        the rules of `on`, not of the shipment's date. A contract that does not parse gives
+        the same error whatever the date.
         """
         parsed = self._parsed.get(parse_key)
         if parsed is None:
@@ -226,9 +226,7 @@ class BatchEngine:
                 # Kept without its traceback, which would hold on to this call's frames.
                 parsed = exc.with_traceback(None)
             self._parsed[parse_key] = parsed
-        if isinstance(parsed, InputError) or parsed.date == on:
-            return parsed
-        return dataclasses.replace(parsed, date=on)
+        return parsed
 
     def _assemble(
         self,
