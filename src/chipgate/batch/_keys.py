@@ -103,7 +103,7 @@ def _renumber(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
 def distinct_keys(parts: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(slot of each row, first row of each slot) for the combination of the coded columns.
 
-    Each part is (codes, number of possible codes). Slots are numbered in order of first row.
+    Each part is (codes, number of possible codes).
     """
     key = np.zeros(n, dtype=np.int64)
     space = 1
