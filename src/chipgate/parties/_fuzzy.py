@@ -69,8 +69,8 @@ _TYPO_COST = 0.6
 _LONG_LEGAL_WORDS = tuple(sorted({word for form in LEGAL_FORMS_ANYWHERE for word in form if len(word) >= 5}))
 
 
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _deletions(word: str) -> list[str]:
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
 
 class _TypoIndex:
@@ -107,8 +107,12 @@ class _TypoIndex:
             self.by_skeleton.setdefault(sound, []).append(spelling)
 
     def sharing_a_deletion(self, word: str) -> Iterator[str]:
-        """The spellings `word` or one of its deletions is a key of; some are more than one typo away."""
-        for key in {word} | _deletions(word):
+        """The spellings `word` or one of its deletions is a key of; some are more than one typo away.
+
+        In a fixed order (the word, then its deletions left to right): the first spelling found
+        for a listed word gives its similarity, so the order must not be a set's.
+        """
+        for key in dict.fromkeys((word, *_deletions(word))):
             spelling = self._first.get(key)
             if spelling is not None:
                 yield spelling
@@ -137,13 +141,16 @@ class FuzzyMatcher:
         self._name_words = [frozenset(found) for found in split]
         # The words sorted and joined: compared by character similarity, and the key of an exact match.
         self._name_text = [" ".join(sorted(found)) for found in split]
+        # Read in the names' own word order, not a frozenset's: the order of `postings` is
+        # the order the typo index is built in, and a frozenset of strings iterates in an
+        # order that changes with PYTHONHASHSEED (and with it, which spelling a look-up finds first).
         postings: dict[str, list[int]] = {}
-        for n, unique in enumerate(self._name_words):
-            for word in unique:
+        for n, found in enumerate(split):
+            for word in found:
                 ids = postings.get(word)
                 if ids is None:
                     postings[word] = [n]
-                else:
+                elif ids[-1] != n:  # a word twice in one name is one posting
                     ids.append(n)
         count = len(split)
         self._unseen_weight = math.log((count + 1) / 0.5)
@@ -153,7 +160,11 @@ class FuzzyMatcher:
         }
         self._places = places
         weight = self._weights.__getitem__
-        self._name_weight_list = [sum(map(weight, unique)) for unique in self._name_words]
+        # Summed over the name's words in their order, not the frozenset's: float addition
+        # is not associative and a frozenset's order changes with PYTHONHASHSEED, so names
+        # of equal weight (the CSSC research institutes) differed in the last bit from one
+        # process to the next, and with them which of those tied names were kept as candidates.
+        self._name_weight_list = [sum(map(weight, dict.fromkeys(found))) for found in split]
         self._name_weights = np.array(self._name_weight_list)
         self._exact: dict[str, list[int]] = {}
         for n, text in enumerate(self._name_text):
@@ -345,8 +356,9 @@ class FuzzyMatcher:
             listed = self._spelling[spelling]
             near.setdefault(listed, 1 - _TYPO_COST / max(len(word), len(spelling)))
         # Closest first; among equals the commoner word, the likelier one to have been meant
-        # (its weight is the one the query is taken to carry).
-        found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], self._weights[item[0]]))
+        # (its weight is the one the query is taken to carry); then alphabetically, so that
+        # the first option (the weight and place the query word is read as) is always the same.
+        found = self._near[word] = sorted(near.items(), key=lambda item: (-item[1], self._weights[item[0]], item[0]))
         return found
 
     def _overlaps(self, options: list[list[tuple[str, float]]], query_weight: float) -> list[tuple[int, float]]:
