@@ -8,9 +8,12 @@ per key once the key has been decided.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -20,9 +23,12 @@ from chipgate.batch._columns import LIST_SEPARATOR, MONEY, PART_SEPARATOR
 from chipgate.model import Decision
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The decision of one key, in the flat form the output columns take."""
+class Answer(NamedTuple):
+    """The decision of one key, in the flat form the output columns take.
+
+    A named tuple rather than a frozen dataclass: one is made per key decided, and it is
+    made in a fifth of the time.
+    """
 
     error: str | None
     outcome: str | None = None
@@ -42,10 +48,13 @@ class Answer:
 
 
 def format_reasons(decision: Decision) -> str:
-    return LIST_SEPARATOR.join(
-        PART_SEPARATOR.join((r.rule, r.citation, r.effective_from.isoformat() if r.effective_from else ""))
-        for r in decision.reasons
-    )
+    return LIST_SEPARATOR.join(_reason_cell(r.rule, r.citation, r.effective_from) for r in decision.reasons)
+
+
+@lru_cache(maxsize=4096)
+def _reason_cell(rule: str, citation: str, effective_from: dt.date | None) -> str:
+    # A book's reasons cite a few dozen rules: each is formatted once.
+    return PART_SEPARATOR.join((rule, citation, effective_from.isoformat() if effective_from else ""))
 
 
 def format_party_hits(decision: Decision) -> str | None:
