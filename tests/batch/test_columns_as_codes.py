@@ -3,6 +3,7 @@ are equal exactly where the values are, across batches and encodings."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal
 
@@ -111,3 +112,23 @@ def test_distinct_keys_group_equal_rows_and_point_at_their_first(rows: list[tupl
         assert first[slot[i]] == rows.index(row)
     keys = key_bytes([column[first] for column in columns])
     assert len(set(keys)) == len(first)
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(1, 300), min_size=0, max_size=5), st.integers(1, 64))
+def test_the_first_batch_is_cut_into_doubling_pieces_and_no_row_is_lost_or_moved(sizes: list[int], first: int) -> None:
+    from chipgate.batch._run import _ramp_up
+
+    start = np.cumsum([0, *sizes])
+    batches = [
+        pa.record_batch([from_numpy(np.arange(a, b, dtype=np.int64))], names=["row"])
+        for a, b in itertools.pairwise(start)
+    ]
+    pieces = list(_ramp_up(batches, first))
+    rows = [v for piece in pieces for v in piece.column(0).to_pylist()]
+    assert rows == list(range(int(start[-1])))
+    if sizes:
+        head = [p.num_rows for p in pieces[: len(pieces) - len(sizes) + 1]]
+        assert sum(head) == sizes[0]
+        assert all(size == first * 2**i for i, size in enumerate(head[:-1]))
+        assert [p.num_rows for p in pieces[len(head) :]] == sizes[1:]
