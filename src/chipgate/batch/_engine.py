@@ -106,8 +106,8 @@ class BatchEngine:
         # Key (as bytes of its codes) -> answer number in the table.
         self._known: dict[bytes, int] = {}
         self._table = AnswerTable()
-        # Parsed contracts by (unit value given, columns, values): see `_shipment`.
-        self._parsed: dict[tuple[Any, ...], Shipment | InputError] = {}
+        # Parsed contracts by their codes (unit value given, then each key column's): see `_shipment`.
+        self._parsed: dict[tuple[int, ...], Shipment | InputError] = {}
 
     def prepare(self) -> None:
         """Load what deciding reads (chip catalogue, party lists and their matcher, country codes)
@@ -198,10 +198,9 @@ class BatchEngine:
 
     def _answer(self, row: list[int]) -> Answer:
         """Decide the key whose codes are `row`: epoch, unit value given, then one code per key column."""
-        epoch, with_value, *codes = row
-        raw = {name: self._codes[name].values[code] for name, code in zip(KEY_COLUMNS, codes, strict=True) if code}
+        epoch, *contract_codes = row
         on = self._epoch_starts[epoch]
-        shipment = self._shipment((bool(with_value), tuple(raw), *raw.values()), raw, on)
+        shipment = self._shipment(tuple(contract_codes), on)
         if isinstance(shipment, InputError):
             return Answer(error=error_text(shipment))
         try:
@@ -209,23 +208,26 @@ class BatchEngine:
         except InputError as exc:
             return Answer(error=error_text(exc))
 
-    def _shipment(self, parse_key: tuple[Any, ...], raw: dict[str, Any], on: dt.date) -> Shipment | InputError:
-        """The key's shipment as `parse_shipment` reads it from the contract, or its error.
+    def _shipment(self, codes: tuple[int, ...], on: dt.date) -> Shipment | InputError:
+        """The shipment `parse_shipment` reads from the contract with these codes (unit value
+        given, then one code per key column), or its error.
 
         Keys that differ only in their rule epoch share everything but the date, which is
-        always a valid date here, so the contract is parsed once per (unit value given,
-        columns, values), dated the first epoch it is met in; `decide(shipment, on)` reads
-        the rules of `on`, not of the shipment's date. A contract that does not parse gives
-        the same error whatever the date.
+        always a valid date here, so the contract is parsed once, dated the first epoch it is
+        met in; `decide(shipment, on)` reads the rules of `on`, not of the shipment's date. A
+        contract that does not parse gives the same error whatever the date.
         """
-        parsed = self._parsed.get(parse_key)
+        parsed = self._parsed.get(codes)
         if parsed is None:
+            with_value, *columns = codes
+            given = zip(KEY_COLUMNS, columns, strict=True)
+            raw = {name: self._codes[name].values[code] for name, code in given if code}
             try:
-                parsed = parse_shipment(contract(raw, on, parse_key[0]))
+                parsed = parse_shipment(contract(raw, on, bool(with_value)))
             except InputError as exc:
                 # Kept without its traceback, which would hold on to this call's frames.
                 parsed = exc.with_traceback(None)
-            self._parsed[parse_key] = parsed
+            self._parsed[codes] = parsed
         return parsed
 
     def _assemble(
